@@ -1,0 +1,51 @@
+# osbp — the two quick-start commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app osbp
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install translations lint format messages clean
+
+$(BIN)/activate: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(BIN)/activate
+
+install: $(BIN)/activate translations
+
+translations: $(BIN)/activate
+	$(BIN)/pybabel compile -d translations -D messages
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# SQLite always; PostgreSQL too when OSBP_TEST_DATABASE_URL is set (CI sets it). Then lint and the catalog check.
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	OSBP_TEST_DATABASE_URL= $(BIN)/python -m pytest -q
+	@if [ -n "$$OSBP_TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL: $$OSBP_TEST_DATABASE_URL"; \
+	  $(BIN)/python -m pytest -q || exit 1; \
+	fi
+
+# Extract strings and merge them into the fr and rw catalogs (translate, then `make translations`).
+messages: $(BIN)/activate
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --project osbp .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --omit-header
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,64 @@
+"""osbp: the software that runs a One Stop Border Post."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from osbp.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | dict | None = None) -> Flask:
+    """Build the application. ``config`` is a Config, a dict of Config fields overriding the environment, or None."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    base = Config.from_env(app.instance_path)
+    if isinstance(config, dict):
+        base = base.replace(**config)
+    elif isinstance(config, Config):
+        base = config
+    base.validate()
+    app.config["OSBP"] = base
+    app.config.update(base.flask_settings())
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    # Extensions, in this order: database, migrations, auth, CSRF, i18n, sockets.
+    from osbp import models  # noqa: F401  (registers every model with the metadata)
+    from osbp.extensions import babel, csrf, db, login_manager, migrate, socketio
+    from osbp.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=base.socketio_message_queue or None,
+        cors_allowed_origins=None,  # None = same origin only; never "*"
+    )
+
+    from osbp import web
+
+    web.init_app(app)
+
+    from osbp.api.blueprint import bp as api_bp
+    from osbp.auth.blueprint import bp as auth_bp
+    from osbp.queues.blueprint import bp as queues_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(queues_bp)
+    app.register_blueprint(api_bp)
+
+    from osbp import cli
+
+    cli.init_app(app)
+    return app

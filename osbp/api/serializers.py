@@ -1,0 +1,92 @@
+"""JSON shapes of the public API. Keep them stable: devices and the bilateral layer depend on them."""
+
+from __future__ import annotations
+
+
+def _ts(value):
+    return value.isoformat() if value else None
+
+
+def step_kind(kind) -> dict:
+    return {
+        "id": kind.id,
+        "code": kind.code,
+        "country": kind.agency.country,
+        "agency": kind.agency.code,
+        "agency_kind": kind.agency.kind,
+        "control": kind.control,
+    }
+
+
+def step(s) -> dict:
+    return {
+        "id": s.id,
+        "position": s.position,
+        "kind": step_kind(s.step_kind),
+        "status": s.status,
+        "outcome": s.outcome,
+        "reason": s.reason,
+        "secondary": s.is_secondary,
+        "referral_reason": s.referral_reason,
+        "station_id": s.station_id,
+        "queued_at": _ts(s.queued_at),
+        "called_at": _ts(s.called_at),
+        "started_at": _ts(s.started_at),
+        "started_by": s.started_by_id,
+        "decided_at": _ts(s.decided_at),
+        "decided_by": s.decided_by_id,
+        "events": [
+            {"kind": e.kind, "at": _ts(e.at), "user_id": e.user_id, "station_id": e.station_id} for e in s.events
+        ],
+    }
+
+
+def crossing(c, ticket=None) -> dict:
+    return {
+        "id": c.id,
+        "direction": c.direction,
+        "category": c.category,
+        "status": c.status,
+        "ticket": ticket.code if ticket else None,
+        "created_at": _ts(c.created_at),
+        "ended_at": _ts(c.ended_at),
+        "refusal_reason": c.refusal_reason,
+        "readmission_required": c.readmission_required,
+        "gate_pass": {"code": c.gate_pass_code, "issued_at": _ts(c.gate_pass_issued_at)} if c.gate_pass_code else None,
+        "holder": {
+            "name": c.holder_name,
+            "nationality": c.nationality,
+            "document_type": c.document_type,
+            "document_number": c.document_number,
+            "birth_date": c.birth_date.isoformat() if c.birth_date else None,
+        }
+        if c.document_number
+        else None,
+        "steps": [step(s) for s in c.steps],
+    }
+
+
+def ticket(t) -> dict:
+    return {
+        "code": t.code,
+        "status": t.status,
+        "crossing_id": t.crossing_id,
+        "service_date": t.service_date.isoformat(),
+        "station_id": t.station_id,
+        "issued_at": _ts(t.issued_at),
+        "queued_at": _ts(t.queued_at),
+        "called_at": _ts(t.called_at),
+    }
+
+
+def station(s, queue_length: int, seated=()) -> dict:
+    return {
+        "id": s.id,
+        "code": s.code,
+        "name": s.name,
+        "stage": s.stage,
+        "open": s.is_open,
+        "step_kinds": [step_kind(k) for k in s.step_kinds],
+        "queue_length": queue_length,
+        "seated": [u.username for u in seated],
+    }

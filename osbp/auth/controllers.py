@@ -1,0 +1,69 @@
+"""Login, logout and the language switch."""
+
+from __future__ import annotations
+
+import time
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from osbp.audit import operations as audit
+from osbp.auth import operations
+from osbp.auth.blueprint import bp
+from osbp.errors import DomainError
+from osbp.i18n import normalise_locale
+from osbp.web import form_action
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("queues.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("auth/login.html", next=request.args.get("next", ""))
+    username = request.form.get("username", "")
+    try:
+        user = operations.authenticate(username, request.form.get("password", ""))
+    except DomainError as error:
+        return render_template("auth/login.html", error=error.message, username=username), error.status
+    if user is None:
+        error = _("Wrong username or password.")
+        return render_template("auth/login.html", error=error, username=username), 401
+    locale = session.get("locale")
+    session.clear()  # a fresh session on every login
+    login_user(user, remember=False)
+    now = int(time.time())
+    session["login_at"] = now
+    session["seen_at"] = now
+    if locale and not user.locale:
+        session["locale"] = locale
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    user = current_user._get_current_object()
+    operations.revoke_sessions(user)
+    audit.record("auth.logout", user=user)
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    locale = normalise_locale(request.form.get("locale"))
+    back = _safe_next(request.form.get("next"))
+    if locale is None:
+        flash(_("Unknown language."), "error")
+        return redirect(back)
+    session["locale"] = locale
+    if current_user.is_authenticated:
+        return form_action(lambda: (operations.set_locale(current_user, locale), redirect(back))[1], back)
+    return redirect(back)

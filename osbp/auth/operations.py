@@ -1,0 +1,93 @@
+"""Login, logout, session revocation and API tokens. Operations never commit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from osbp.audit import operations as audit
+from osbp.audit.models import AuditEvent
+from osbp.auth.models import ApiToken, User
+from osbp.auth.passwords import hash_password, verify_password
+from osbp.config import SUPPORTED_LOCALES
+from osbp.errors import Conflict, Invalid, NotFound
+from osbp.extensions import db
+from osbp.types import utcnow
+
+
+class LoginThrottled(Conflict):
+    status = 429
+    code = "too_many_attempts"
+
+
+def recent_failures(username: str) -> int:
+    since = utcnow() - timedelta(minutes=1)
+    return db.session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "auth.login",
+            AuditEvent.outcome == "failed",
+            AuditEvent.username == username,
+            AuditEvent.at >= since,
+        )
+    )
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user if the password is right, the account active and not throttled; audits every attempt."""
+    username = (username or "").strip().lower()[:64]
+    limit = current_app.config["OSBP"].login_attempts_per_minute
+    if recent_failures(username) >= limit:
+        audit.record("auth.login", "throttled", username=username)
+        raise LoginThrottled(_("Too many failed attempts. Wait a minute and try again."))
+    user = db.session.scalar(select(User).where(User.username == username))
+    ok = verify_password(user.password_hash if user else None, password or "")
+    if not ok or not user.active:
+        audit.record("auth.login", "failed", username=username, user=user if ok else None)
+        return None
+    audit.record("auth.login", user=user)
+    return user
+
+
+def revoke_sessions(user: User) -> None:
+    """Every session and socket minted before now is dead."""
+    user.session_version += 1
+
+
+def change_password(user: User, new_password: str) -> None:
+    user.password_hash = hash_password(new_password)
+    revoke_sessions(user)
+    audit.record("auth.password_changed", user=user)
+
+
+def set_locale(user: User, locale: str) -> None:
+    if locale not in SUPPORTED_LOCALES:
+        raise Invalid(_("Unknown language."), code="invalid_locale")
+    user.locale = locale
+
+
+def create_token(username: str) -> str:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(_("No user %(username)s.", username=username), code="user_not_found")
+    token = "osbp_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=_digest(token)))
+    audit.record("auth.token_created", user=user)
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+    )
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

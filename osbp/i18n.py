@@ -1,0 +1,103 @@
+"""Locale choice, translated labels for domain words, and Babel formatting helpers."""
+
+from __future__ import annotations
+
+from babel import Locale
+from babel.core import UnknownLocaleError
+from flask import current_app, request, session
+from flask_babel import format_currency, format_datetime
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from osbp.config import SUPPORTED_LOCALES
+
+LANGUAGE_NAMES = {"rw": "Ikinyarwanda", "fr": "Français", "en": "English"}
+
+CATEGORY_LABELS = {
+    "traveller": _l("Traveller"),
+    "trader": _l("Trader"),
+    "resident": _l("Border resident (CEPGL pass)"),
+    "driver": _l("Driver"),
+}
+CONTROL_LABELS = {
+    "exit": _l("exit"),
+    "entry": _l("entry"),
+    "export": _l("export"),
+    "import": _l("import"),
+    "screening": _l("screening"),
+}
+AGENCY_KIND_LABELS = {"immigration": _l("Immigration"), "customs": _l("Customs"), "health": _l("Health")}
+STEP_STATUS_LABELS = {
+    "pending": _l("pending"),
+    "waiting": _l("waiting"),
+    "called": _l("called"),
+    "in_progress": _l("in progress"),
+    "referred": _l("referred"),
+    "cleared": _l("cleared"),
+    "refused": _l("refused"),
+    "cancelled": _l("cancelled"),
+}
+CROSSING_STATUS_LABELS = {"in_progress": _l("in progress"), "cleared": _l("cleared"), "refused": _l("refused")}
+OUTCOME_LABELS = {"cleared": _l("Cleared"), "referred": _l("Referred"), "refused": _l("Refused")}
+DOCUMENT_TYPE_LABELS = {
+    "passport": _l("Passport"),
+    "national_id": _l("National identity card"),
+    "cepgl_pass": _l("CEPGL pass"),
+    "laissez_passer": _l("Laissez-passer"),
+    "emergency_travel_document": _l("Emergency travel document"),
+}
+COUNTRY_NAMES = {"RW": _l("Rwanda"), "CD": _l("DR Congo")}
+
+
+def normalise_locale(value) -> str | None:
+    """A supported language code from user input, or None. Never raises."""
+    if not isinstance(value, str) or len(value) > 35:
+        return None
+    try:
+        language = Locale.parse(value.replace("-", "_")).language
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
+    return language if language in SUPPORTED_LOCALES else None
+
+
+def select_locale() -> str:
+    """User's stored choice → session → Accept-Language → the post's default."""
+    if getattr(current_user, "is_authenticated", False) and normalise_locale(current_user.locale):
+        return current_user.locale
+    chosen = normalise_locale(session.get("locale"))
+    if chosen:
+        return chosen
+    best = request.accept_languages.best_match(SUPPORTED_LOCALES)
+    if best:
+        return best
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def step_label(step_kind) -> str:
+    return (
+        f"{step_kind.agency.country} {AGENCY_KIND_LABELS[step_kind.agency.kind]} — {CONTROL_LABELS[step_kind.control]}"
+    )
+
+
+def money(amount, currency: str) -> str:
+    """RWF has no decimals in use; CDF and USD keep two."""
+    return format_currency(amount, currency)
+
+
+def when(value) -> str:
+    return format_datetime(value, "short") if value else "—"
+
+
+def template_helpers() -> dict:
+    return {
+        "LANGUAGE_NAMES": LANGUAGE_NAMES,
+        "CATEGORY_LABELS": CATEGORY_LABELS,
+        "STEP_STATUS_LABELS": STEP_STATUS_LABELS,
+        "CROSSING_STATUS_LABELS": CROSSING_STATUS_LABELS,
+        "OUTCOME_LABELS": OUTCOME_LABELS,
+        "DOCUMENT_TYPE_LABELS": DOCUMENT_TYPE_LABELS,
+        "COUNTRY_NAMES": COUNTRY_NAMES,
+        "step_label": step_label,
+        "when": when,
+        "money": money,
+    }

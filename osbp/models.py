@@ -1,0 +1,7 @@
+"""Import every model module so the metadata (and Alembic) sees all tables."""
+
+from osbp.audit.models import AuditEvent  # noqa: F401
+from osbp.auth.models import ApiToken, User  # noqa: F401
+from osbp.post.models import Agency, Post  # noqa: F401
+from osbp.queues.models import Seat, Station, Ticket, TicketCounter  # noqa: F401
+from osbp.workflow.models import Crossing, Route, RouteStep, Step, StepEvent, StepKind  # noqa: F401

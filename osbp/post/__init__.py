@@ -1,0 +1,1 @@
+"""The post: the OSBP facility, its two countries and its agencies."""

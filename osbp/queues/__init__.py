@@ -1,0 +1,1 @@
+"""Tickets, stations (joint counters), seats and the atomic call-next."""

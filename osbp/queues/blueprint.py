@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("queues", __name__)
+
+from osbp.queues import controllers  # noqa: E402,F401

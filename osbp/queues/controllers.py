@@ -1,0 +1,181 @@
+"""Officer and supervisor pages: entrance desk, counter screen, stations overview, crossing file."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from osbp.audit import operations as audit
+from osbp.queues import operations
+from osbp.queues.blueprint import bp
+from osbp.web import form_action
+from osbp.workflow import operations as workflow
+from osbp.workflow.models import CATEGORIES
+
+
+@bp.get("/healthz")
+def health():
+    return {"status": "ok"}
+
+
+@bp.get("/")
+def home():
+    if current_user.is_officer:
+        station = operations.seated_station(current_user)
+        return redirect(url_for("queues.counter", station_id=station.id) if station else url_for("queues.counters"))
+    return redirect(url_for("queues.stations"))
+
+
+@bp.get("/desk")
+def desk():
+    ticket = None
+    if request.args.get("ticket", "").isdigit():
+        from osbp.extensions import db
+        from osbp.queues.models import Ticket
+
+        ticket = db.session.get(Ticket, int(request.args["ticket"]))
+        if ticket is None or ticket.post_id != current_user.post_id:
+            ticket = None
+    return render_template("queues/desk.html", post=current_user.post, categories=CATEGORIES, ticket=ticket)
+
+
+@bp.post("/desk/tickets")
+def issue_ticket():
+    def action():
+        ticket = operations.issue_ticket(
+            current_user.post,
+            request.form.get("direction", ""),
+            request.form.get("category", ""),
+            issued_by=current_user,
+        )
+        flash(_("Ticket %(code)s issued.", code=ticket.code), "success")
+        return redirect(url_for("queues.desk", ticket=ticket.id))
+
+    return form_action(action, url_for("queues.desk"))
+
+
+@bp.get("/counters")
+def counters():
+    stations = [s for s in operations.list_stations(current_user.post_id) if current_user.agency_id in s.agency_ids]
+    return render_template(
+        "queues/counters.html",
+        stations=stations,
+        lengths=operations.queue_lengths(current_user.post_id),
+        seated=operations.seated_station(current_user),
+    )
+
+
+@bp.post("/counters/<int:station_id>/seat")
+def take_seat(station_id: int):
+    def action():
+        station = operations.get_station(station_id, current_user.post_id)
+        operations.take_seat(station, current_user)
+        return redirect(url_for("queues.counter", station_id=station.id))
+
+    return form_action(action, url_for("queues.counters"))
+
+
+@bp.post("/counters/leave")
+def leave_seat():
+    operations.leave_seat(current_user)
+    return redirect(url_for("queues.counters"))
+
+
+@bp.get("/counters/<int:station_id>")
+def counter(station_id: int):
+    station = operations.get_station(station_id, current_user.post_id)
+    seated = operations.seated_station(current_user)
+    if seated is None or seated.id != station.id:
+        return redirect(url_for("queues.counters"))
+    ticket = operations.current_ticket(station)
+    steps = workflow.steps_here(ticket.crossing, station) if ticket else []
+    my_step = next((s for s in steps if s.agency_id == current_user.agency_id), None)
+    actionable = my_step if my_step is not None and steps and steps[0] is my_step else None
+    if ticket is not None:
+        audit.record("crossing.viewed", user=current_user, obj=ticket.crossing, station_id=station.id)
+    return render_template(
+        "queues/counter.html",
+        station=station,
+        ticket=ticket,
+        steps=steps,
+        my_step=my_step,
+        actionable=actionable,
+        queue_length=operations.queue_lengths(current_user.post_id).get(station.id, 0),
+        document_types=workflow.DOCUMENT_TYPES,
+    )
+
+
+@bp.post("/counters/<int:station_id>/call-next")
+def call_next(station_id: int):
+    back = url_for("queues.counter", station_id=station_id)
+
+    def action():
+        station = operations.get_station(station_id, current_user.post_id)
+        if operations.call_next(station, current_user) is None:
+            flash(_("Nobody is waiting for this counter."), "info")
+        return redirect(back)
+
+    return form_action(action, back)
+
+
+@bp.post("/steps/<int:step_id>/identity")
+def record_identity(step_id: int):
+    back = request.form.get("back") or url_for("queues.home")
+    back = back if back.startswith("/") and not back.startswith("//") else url_for("queues.home")
+
+    def action():
+        step = workflow.get_step(step_id)
+        workflow.record_identity(
+            step,
+            current_user,
+            holder_name=request.form.get("holder_name"),
+            nationality=request.form.get("nationality"),
+            document_type=request.form.get("document_type"),
+            document_number=request.form.get("document_number"),
+            birth_date=request.form.get("birth_date"),
+        )
+        return redirect(back)
+
+    return form_action(action, back)
+
+
+@bp.post("/steps/<int:step_id>/decision")
+def decide(step_id: int):
+    back = request.form.get("back") or url_for("queues.home")
+    back = back if back.startswith("/") and not back.startswith("//") else url_for("queues.home")
+
+    def action():
+        step = workflow.get_step(step_id)
+        outcome = request.form.get("outcome", "")
+        workflow.decide_step(step, current_user, outcome, request.form.get("reason"))
+        flash(_("Decision recorded: %(outcome)s.", outcome=_outcome_label(outcome)), "success")
+        return redirect(back)
+
+    return form_action(action, back)
+
+
+def _outcome_label(outcome: str) -> str:
+    from osbp.i18n import OUTCOME_LABELS
+
+    return str(OUTCOME_LABELS.get(outcome, outcome))
+
+
+@bp.get("/stations")
+def stations():
+    if current_user.role not in ("supervisor", "admin") and not current_user.is_officer:
+        abort(403)
+    return render_template(
+        "queues/stations.html",
+        stations=operations.list_stations(current_user.post_id),
+        lengths=operations.queue_lengths(current_user.post_id),
+        seated=operations.seated_officers(current_user.post_id),
+    )
+
+
+@bp.get("/crossings/<int:crossing_id>")
+def crossing(crossing_id: int):
+    crossing = workflow.get_crossing(crossing_id)
+    workflow.ensure_can_view(crossing, current_user)
+    audit.record("crossing.viewed", user=current_user, obj=crossing)
+    return render_template("queues/crossing.html", crossing=crossing)

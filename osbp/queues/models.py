@@ -1,0 +1,125 @@
+"""Station, seat, ticket and ticket-number models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from osbp.extensions import db
+from osbp.types import UTCDateTime, utcnow
+from osbp.workflow.models import Crossing, StepKind
+
+CATEGORY_LETTERS = {"trader": "T", "traveller": "P", "resident": "R", "driver": "D"}
+TICKET_STATUSES = ("waiting", "called", "done")
+STAGES = ("primary", "secondary")
+
+station_step_kinds = Table(
+    "station_step_kinds",
+    db.metadata,
+    Column("station_id", ForeignKey("stations.id"), primary_key=True),
+    Column("step_kind_id", ForeignKey("step_kinds.id"), primary_key=True),
+)
+
+
+class Station(db.Model):
+    """A joint counter (or a secondary-inspection room) serving one or more step kinds."""
+
+    __tablename__ = "stations"
+    __table_args__ = (UniqueConstraint("post_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(16), default="primary")
+    is_open: Mapped[bool] = mapped_column(default=True)
+
+    step_kinds: Mapped[list[StepKind]] = relationship(secondary=station_step_kinds, order_by="StepKind.id")
+
+    @property
+    def agency_ids(self) -> set[int]:
+        return {k.agency_id for k in self.step_kinds}
+
+
+class Seat(db.Model):
+    """An officer seated at a station. One open seat per officer (left_at is NULL)."""
+
+    __tablename__ = "seats"
+    __table_args__ = (
+        Index(
+            "uq_seats_open_user",
+            "user_id",
+            unique=True,
+            postgresql_where=text("left_at IS NULL"),
+            sqlite_where=text("left_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    seated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    station: Mapped[Station] = relationship()
+
+
+class Ticket(db.Model):
+    """A person's place in the queues: T-042 for the 42nd trader of the day."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("post_id", "service_date", "code"),
+        Index(
+            "ix_tickets_waiting",
+            "post_id",
+            "step_kind_id",
+            "stage",
+            "queued_at",
+            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text("status = 'waiting'"),
+        ),
+        # A station serves one ticket at a time, even when two officers press Call next together.
+        Index(
+            "uq_tickets_called_station",
+            "station_id",
+            unique=True,
+            postgresql_where=text("status = 'called'"),
+            sqlite_where=text("status = 'called'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    crossing_id: Mapped[int] = mapped_column(ForeignKey("crossings.id"), unique=True)
+    code: Mapped[str] = mapped_column(String(8))
+    service_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    # While waiting: the step kind and stage whose queue the ticket stands in.
+    step_kind_id: Mapped[int | None] = mapped_column(ForeignKey("step_kinds.id"))
+    stage: Mapped[str] = mapped_column(String(16), default="primary")
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # While called: the station serving it.
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    called_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    crossing: Mapped[Crossing] = relationship()
+    station: Mapped[Station | None] = relationship()
+
+
+class TicketCounter(db.Model):
+    """Per post and day, the last ticket number issued per category letter."""
+
+    __tablename__ = "ticket_counters"
+    __table_args__ = (UniqueConstraint("post_id", "service_date", "letter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    service_date: Mapped[date] = mapped_column(Date)
+    letter: Mapped[str] = mapped_column(String(1))
+    last_number: Mapped[int] = mapped_column(default=0)

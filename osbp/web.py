@@ -1,0 +1,213 @@
+"""Request lifecycle: login required by default, CSRF, sessions, one commit per request, errors, headers."""
+
+from __future__ import annotations
+
+import time
+
+from flask import g, jsonify, render_template, request, session
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from osbp import events
+from osbp.audit import operations as audit
+from osbp.errors import DomainError, Forbidden
+from osbp.extensions import csrf, db, login_manager
+from osbp.i18n import template_helpers
+
+# The only endpoints reachable without logging in (SecureDrop's _insecure_views habit).
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static", "api.openapi", "queues.health"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def init_app(app) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(_load_user)
+    login_manager.request_loader(_load_bearer_user)
+    login_manager.unauthorized_handler(_unauthorized)
+
+    app.before_request(_require_login_and_csrf)
+    app.after_request(_commit_and_emit)
+    app.after_request(_security_headers)
+    app.teardown_request(_rollback_on_error)
+    app.context_processor(template_helpers)
+
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _database_down)
+
+
+def _load_user(user_key: str):
+    from osbp.auth.models import User
+
+    try:
+        user_id, version = (int(part) for part in user_key.split(":"))
+    except ValueError:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def _load_bearer_user(req):
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    from osbp.auth.operations import user_for_token
+
+    user = user_for_token(header[7:].strip())
+    if user is not None:
+        g.bearer_auth = True
+    return user
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str):
+    if wants_json():
+        return jsonify({"error": {"code": code, "message": message}}), status
+    return render_template("error.html", status=status, code=code, message=message), status
+
+
+def _unauthorized():
+    if wants_json():
+        return error_response(401, "unauthorized", _("Log in or send a valid bearer token."))
+    from flask import redirect, url_for
+
+    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+
+
+def _require_login_and_csrf():
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        if request.method not in SAFE_METHODS and request.endpoint is not None:
+            csrf.protect()
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not g.get("bearer_auth"):
+        expired = _session_expired()
+        if expired:
+            logout_user()
+            session.clear()
+            return login_manager.unauthorized()
+        if request.method not in SAFE_METHODS:
+            csrf.protect()
+    return None
+
+
+def _session_expired() -> bool:
+    """Idle (30 min) and absolute (12 h) session timeouts."""
+    from flask import current_app
+
+    config = current_app.config["OSBP"]
+    now = int(time.time())
+    login_at = session.get("login_at", 0)
+    seen_at = session.get("seen_at", 0)
+    if now - login_at > config.session_absolute_hours * 3600 or now - seen_at > config.session_idle_minutes * 60:
+        return True
+    session["seen_at"] = now
+    return False
+
+
+def _commit_and_emit(response):
+    """The one commit of the request; events leave only after it succeeded."""
+    if response.status_code >= 500:
+        db.session.rollback()
+        events.discard()
+        return response
+    try:
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        events.discard()
+        return error_response(
+            503, "database_unavailable", _("The database is not reachable. Nothing was saved; try again.")
+        )
+    events.flush()
+    return response
+
+
+def _rollback_on_error(exc):
+    if exc is not None:
+        db.session.rollback()
+        events.discard()
+
+
+def _security_headers(response):
+    from flask import current_app
+
+    headers = response.headers
+    headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+    )
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "same-origin"
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+    if current_app.config["OSBP"].production:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
+
+
+def _domain_error(error: DomainError):
+    db.session.rollback()
+    events.discard()
+    if isinstance(error, Forbidden):
+        user = current_user if current_user.is_authenticated else None
+        audit.record(
+            "authorization.denied", "denied", user=user, code=error.code, path=request.path, method=request.method
+        )
+    return error_response(error.status, error.code, error.message)
+
+
+def _csrf_error(error: CSRFError):
+    return error_response(
+        400, "csrf_failed", _("Your form expired or did not come from this site. Reload the page and try again.")
+    )
+
+
+HTTP_MESSAGES = {
+    400: lambda: _("The request could not be understood."),
+    401: lambda: _("Log in or send a valid bearer token."),
+    403: lambda: _("You are not allowed to do this."),
+    404: lambda: _("This page or record does not exist."),
+    405: lambda: _("This action is not allowed here."),
+    413: lambda: _("The request is too large."),
+    429: lambda: _("Too many requests. Wait a moment and try again."),
+}
+
+
+def _http_error(error: HTTPException):
+    status = error.code or 500
+    message = HTTP_MESSAGES.get(status, lambda: _("Something went wrong on our side. Nothing was saved."))()
+    return error_response(status, (error.name or "error").lower().replace(" ", "_"), message)
+
+
+def form_action(action, redirect_to):
+    """Run a state-changing page action; a domain error becomes a flashed, translated message."""
+    from flask import flash, redirect
+
+    try:
+        result = action()
+    except DomainError as error:
+        _domain_error(error)
+        flash(error.message, "error")
+        return redirect(redirect_to)
+    return result
+
+
+def _database_down(error: OperationalError):
+    db.session.rollback()
+    events.discard()
+    return error_response(
+        503, "database_unavailable", _("The database is not reachable. Nothing was saved; try again.")
+    )

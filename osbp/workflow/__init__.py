@@ -1,0 +1,1 @@
+"""The sequenced joint workflow: routes, crossings and their steps."""

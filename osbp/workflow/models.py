@@ -1,0 +1,163 @@
+"""Step kinds, routes, crossings, steps and the step timeline."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from osbp.extensions import db
+from osbp.post.models import Agency, Post
+from osbp.types import UTCDateTime, utcnow
+
+CONTROLS = ("exit", "entry", "export", "import", "screening")
+CATEGORIES = ("traveller", "trader", "resident", "driver")
+OUTCOMES = ("cleared", "referred", "refused")
+
+# Step status: pending → waiting → called → in_progress → cleared | refused,
+# with in_progress → referred → (waiting for secondary) → called → in_progress → cleared | refused,
+# and cancelled for the steps left when a crossing is refused.
+STEP_STATUSES = ("pending", "waiting", "called", "in_progress", "referred", "cleared", "refused", "cancelled")
+OPEN_STEP_STATUSES = ("waiting", "called", "in_progress", "referred")
+CROSSING_STATUSES = ("in_progress", "cleared", "refused")
+
+
+class StepKind(db.Model):
+    """One agency's control of one kind, e.g. RW immigration exit. Routes and stations refer to these."""
+
+    __tablename__ = "step_kinds"
+    __table_args__ = (UniqueConstraint("agency_id", "control"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    control: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(32))
+
+    agency: Mapped[Agency] = relationship(lazy="joined")
+
+
+class Route(db.Model):
+    """The ordered steps for one (direction, category) at a post. Routes are data."""
+
+    __tablename__ = "routes"
+    __table_args__ = (UniqueConstraint("post_id", "direction", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    direction: Mapped[str] = mapped_column(String(5))
+    category: Mapped[str] = mapped_column(String(16))
+
+    steps: Mapped[list[RouteStep]] = relationship(
+        order_by="RouteStep.position", cascade="all, delete-orphan", back_populates="route"
+    )
+
+
+class RouteStep(db.Model):
+    __tablename__ = "route_steps"
+    __table_args__ = (UniqueConstraint("route_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("routes.id"))
+    position: Mapped[int]
+    step_kind_id: Mapped[int] = mapped_column(ForeignKey("step_kinds.id"))
+
+    route: Mapped[Route] = relationship(back_populates="steps")
+    step_kind: Mapped[StepKind] = relationship(lazy="joined")
+
+
+class Crossing(db.Model):
+    """One person passing through the post in one direction as one category: the case file."""
+
+    __tablename__ = "crossings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    route_id: Mapped[int] = mapped_column(ForeignKey("routes.id"))
+    direction: Mapped[str] = mapped_column(String(5))
+    category: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+    gate_pass_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    gate_pass_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Identity, entered by immigration at the first immigration step.
+    holder_name: Mapped[str | None] = mapped_column(String(120))
+    nationality: Mapped[str | None] = mapped_column(String(3))
+    document_type: Mapped[str | None] = mapped_column(String(16))
+    document_number: Mapped[str | None] = mapped_column(String(32))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+
+    post: Mapped[Post] = relationship()
+    route: Mapped[Route] = relationship()
+    steps: Mapped[list[Step]] = relationship(
+        order_by="Step.position", back_populates="crossing", cascade="all, delete-orphan"
+    )
+
+    @property
+    def origin(self) -> str:
+        return self.direction.split("-")[0]
+
+    @property
+    def destination(self) -> str:
+        return self.direction.split("-")[1]
+
+    @property
+    def readmission_required(self) -> bool:
+        """Refused after the exit country let the person out: the exit country must re-admit them."""
+        return self.status == "refused" and any(
+            s.status == "cleared" and s.step_kind.control == "exit" for s in self.steps
+        )
+
+    def next_open_step(self) -> Step | None:
+        return next((s for s in self.steps if s.status not in ("cleared", "refused", "cancelled")), None)
+
+
+class Step(db.Model):
+    """One agency's control on one crossing."""
+
+    __tablename__ = "steps"
+    __table_args__ = (UniqueConstraint("crossing_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crossing_id: Mapped[int] = mapped_column(ForeignKey("crossings.id"))
+    position: Mapped[int]
+    step_kind_id: Mapped[int] = mapped_column(ForeignKey("step_kinds.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    referral_reason: Mapped[str | None] = mapped_column(Text)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    crossing: Mapped[Crossing] = relationship(back_populates="steps")
+    step_kind: Mapped[StepKind] = relationship(lazy="joined")
+    events: Mapped[list[StepEvent]] = relationship(order_by="StepEvent.id", cascade="all, delete-orphan")
+
+    @property
+    def is_secondary(self) -> bool:
+        return self.referral_reason is not None
+
+
+class StepEvent(db.Model):
+    """Every change of state of a step, timestamped with the officer and station: dwell and service times come from here."""
+
+    __tablename__ = "step_events"
+    __table_args__ = (Index("ix_step_events_step_id_at", "step_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # queued, called, started, referred, cleared, refused, cancelled
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    detail: Mapped[dict | None] = mapped_column(JSON)

@@ -1,0 +1,348 @@
+"""The sequenced joint workflow: crossings, steps, decisions, gate passes.
+
+Operations validate first, then change state, flush and audit. They never commit.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from osbp import events
+from osbp.audit import operations as audit
+from osbp.errors import Conflict, Forbidden, Invalid, NotFound
+from osbp.extensions import db
+from osbp.queues.models import Seat, Ticket
+from osbp.types import utcnow
+from osbp.workflow.models import CATEGORIES, OUTCOMES, Crossing, Route, Step, StepEvent
+
+DOCUMENT_TYPES = ("passport", "national_id", "cepgl_pass", "laissez_passer", "emergency_travel_document")
+_NATIONALITY = re.compile(r"^[A-Z]{3}$")
+_DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9<-]{3,32}$")
+_GATE_PASS_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # noqa: S105 (not a password)
+MAX_REASON = 500
+
+
+def find_route(post, direction: str, category: str) -> Route:
+    if direction not in post.directions:
+        raise Invalid(
+            _(
+                "Unknown direction %(direction)s. Use one of: %(choices)s.",
+                direction=direction,
+                choices=", ".join(post.directions),
+            ),
+            code="invalid_direction",
+        )
+    if category not in CATEGORIES:
+        raise Invalid(
+            _(
+                "Unknown category %(category)s. Use one of: %(choices)s.",
+                category=category,
+                choices=", ".join(CATEGORIES),
+            ),
+            code="invalid_category",
+        )
+    route = db.session.scalar(
+        select(Route).where(Route.post_id == post.id, Route.direction == direction, Route.category == category)
+    )
+    if route is None or not route.steps:
+        raise Invalid(_("This post has no route for that direction and category."), code="no_route")
+    return route
+
+
+def create_crossing(post, direction: str, category: str, *, created_by) -> Crossing:
+    """A new case file with one step per route step, all pending."""
+    route = find_route(post, direction, category)
+    crossing = Crossing(
+        post_id=post.id,
+        route_id=route.id,
+        direction=direction,
+        category=category,
+        created_by_id=getattr(created_by, "id", None),
+        created_at=utcnow(),
+    )
+    for route_step in route.steps:
+        crossing.steps.append(
+            Step(
+                position=route_step.position,
+                step_kind_id=route_step.step_kind_id,
+                step_kind=route_step.step_kind,
+                agency_id=route_step.step_kind.agency_id,
+                status="pending",
+            )
+        )
+    db.session.add(crossing)
+    return crossing
+
+
+def enqueue(ticket: Ticket, step: Step, *, stage: str = "primary", now=None) -> None:
+    """Put the ticket in the queue for ``step`` (its next control), leaving any station."""
+    now = now or utcnow()
+    step.status = "waiting"
+    step.station_id = None
+    step.called_at = None
+    step.queued_at = now
+    ticket.status = "waiting"
+    ticket.step_kind_id = step.step_kind_id
+    ticket.stage = stage
+    ticket.queued_at = now
+    ticket.station_id = None
+    ticket.called_at = None
+    ticket.called_by_id = None
+    _step_event(step, "queued", now, detail={"stage": stage})
+
+
+def steps_here(crossing: Crossing, station) -> list[Step]:
+    """The consecutive open steps the station serves, starting at the crossing's next open step ("one stop")."""
+    served = {k.id for k in station.step_kinds}
+    run: list[Step] = []
+    for step in crossing.steps:
+        if step.status in ("cleared", "cancelled", "refused"):
+            if run:
+                break
+            continue
+        if step.step_kind_id not in served:
+            break
+        run.append(step)
+        if station.stage == "secondary":
+            break  # secondary inspection handles the one referred step
+    return run
+
+
+def mark_called(ticket: Ticket, station, officer, now) -> list[Step]:
+    steps = steps_here(ticket.crossing, station)
+    for step in steps:
+        step.status = "called"
+        step.station_id = station.id
+        step.called_at = now
+        if step.queued_at is None:
+            step.queued_at = ticket.queued_at
+        _step_event(step, "called", now, user=officer, station_id=station.id)
+    return steps
+
+
+def get_step(step_id: int) -> Step:
+    step = db.session.get(Step, step_id)
+    if step is None:
+        raise NotFound(_("No step with number %(id)s.", id=step_id), code="step_not_found")
+    return step
+
+
+def get_crossing(crossing_id: int) -> Crossing:
+    crossing = db.session.get(Crossing, crossing_id)
+    if crossing is None:
+        raise NotFound(_("No crossing with number %(id)s.", id=crossing_id), code="crossing_not_found")
+    return crossing
+
+
+def ensure_can_view(crossing: Crossing, user) -> None:
+    """Supervisors and admins of the post; officers of an agency with a step on the crossing."""
+    if user.post_id != crossing.post_id:
+        raise Forbidden(_("This crossing belongs to another post."), code="wrong_post")
+    if user.role in ("supervisor", "admin"):
+        return
+    if user.agency_id is None or all(s.agency_id != user.agency_id for s in crossing.steps):
+        raise Forbidden(_("Your agency has no control on this crossing."), code="wrong_agency")
+
+
+def _seated_station_id(officer) -> int | None:
+    return db.session.scalar(select(Seat.station_id).where(Seat.user_id == officer.id, Seat.left_at.is_(None)))
+
+
+def _ensure_officer_at_step(step: Step, officer) -> None:
+    if not officer.is_officer or officer.post_id != step.crossing.post_id:
+        raise Forbidden(_("Only an officer of this post can act on a step."), code="not_officer")
+    if step.agency_id != officer.agency_id:
+        raise Forbidden(
+            _(
+                "This step belongs to %(agency)s; you can only act on your own agency's steps.",
+                agency=step.step_kind.agency.label,
+            ),
+            code="wrong_agency",
+        )
+    if step.status not in ("called", "in_progress"):
+        raise Conflict(
+            _("This step is not at a counter now (it is %(status)s).", status=step_status_label(step.status)),
+            code="step_not_called",
+        )
+    if _seated_station_id(officer) != step.station_id:
+        raise Forbidden(_("You are not seated at the counter serving this step."), code="not_seated_here")
+    earlier = [s for s in step.crossing.steps if s.position < step.position and s.status != "cleared"]
+    if earlier:
+        raise Conflict(
+            _("Step out of order: %(agency)s must decide first.", agency=earlier[0].step_kind.agency.label),
+            code="step_out_of_order",
+        )
+
+
+def start_step(step: Step, officer) -> Step:
+    _ensure_officer_at_step(step, officer)
+    if step.status == "called":
+        _start(step, officer, utcnow())
+    return step
+
+
+def _start(step: Step, officer, now) -> None:
+    step.status = "in_progress"
+    step.started_at = now
+    step.started_by_id = officer.id
+    _step_event(step, "started", now, user=officer, station_id=step.station_id)
+
+
+def record_identity(
+    step: Step, officer, *, holder_name, nationality, document_type, document_number, birth_date
+) -> Crossing:
+    """Immigration enters the person's identity and travel document on the crossing."""
+    _ensure_officer_at_step(step, officer)
+    if step.step_kind.agency.kind != "immigration":
+        raise Forbidden(_("Only immigration records the identity and travel document."), code="not_immigration")
+    values = validate_identity(holder_name, nationality, document_type, document_number, birth_date)
+    crossing = step.crossing
+    for key, value in values.items():
+        setattr(crossing, key, value)
+    now = utcnow()
+    if step.status == "called":
+        _start(step, officer, now)
+    audit.record("crossing.identity_recorded", user=officer, obj=crossing, document_type=values["document_type"])
+    return crossing
+
+
+def validate_identity(holder_name, nationality, document_type, document_number, birth_date) -> dict:
+    holder_name = (holder_name or "").strip()
+    nationality = (nationality or "").strip().upper()
+    document_number = (document_number or "").strip().upper().replace(" ", "")
+    if not 2 <= len(holder_name) <= 120:
+        raise Invalid(_("Enter the holder's name (2 to 120 characters)."), code="invalid_holder_name")
+    if not _NATIONALITY.match(nationality):
+        raise Invalid(_("Nationality is a three-letter code such as RWA or COD."), code="invalid_nationality")
+    if document_type not in DOCUMENT_TYPES:
+        raise Invalid(_("Choose a document type from the list."), code="invalid_document_type")
+    if not _DOCUMENT_NUMBER.match(document_number):
+        raise Invalid(_("The document number has 3 to 32 letters and digits."), code="invalid_document_number")
+    if isinstance(birth_date, str):
+        try:
+            birth_date = date.fromisoformat(birth_date)
+        except ValueError:
+            raise Invalid(_("Give the date of birth as YYYY-MM-DD."), code="invalid_birth_date") from None
+    if not isinstance(birth_date, date) or birth_date > date.today() or birth_date.year < 1900:
+        raise Invalid(_("Give the date of birth as YYYY-MM-DD."), code="invalid_birth_date")
+    return {
+        "holder_name": holder_name,
+        "nationality": nationality,
+        "document_type": document_type,
+        "document_number": document_number,
+        "birth_date": birth_date,
+    }
+
+
+def decide_step(step: Step, officer, outcome: str, reason: str | None = None) -> Step:
+    """Record cleared / referred / refused on a step and move the crossing and its ticket on."""
+    _ensure_officer_at_step(step, officer)
+    reason = (reason or "").strip() or None
+    if outcome not in OUTCOMES:
+        raise Invalid(_("The outcome must be cleared, referred or refused."), code="invalid_outcome")
+    if outcome in ("referred", "refused") and not reason:
+        raise Invalid(_("Give a reason for a referral or a refusal."), code="reason_required")
+    if reason and len(reason) > MAX_REASON:
+        raise Invalid(_("The reason is too long (%(max)s characters at most).", max=MAX_REASON), code="reason_too_long")
+    if outcome == "referred" and step.is_secondary:
+        raise Invalid(_("Secondary inspection ends in cleared or refused."), code="already_referred")
+    crossing = step.crossing
+    if outcome == "cleared" and step.step_kind.agency.kind == "immigration" and not crossing.document_number:
+        raise Invalid(_("Record the identity and travel document before clearing."), code="identity_required")
+
+    now = utcnow()
+    if step.status == "called":
+        _start(step, officer, now)
+    ticket = db.session.scalar(select(Ticket).where(Ticket.crossing_id == crossing.id))
+    station_id = step.station_id
+    if outcome == "referred":
+        _refer(step, ticket, officer, reason, now)
+    else:
+        step.status = outcome
+        step.outcome = outcome
+        step.reason = reason
+        step.decided_at = now
+        step.decided_by_id = officer.id
+        _step_event(step, outcome, now, user=officer, station_id=station_id)
+        if outcome == "refused":
+            _refuse_crossing(crossing, ticket, reason, now)
+        else:
+            _advance(crossing, ticket, now)
+    audit.record(f"step.{outcome}", user=officer, obj=step, crossing_id=crossing.id, station_id=station_id)
+    events.publish(
+        "step.decided",
+        {"step_id": step.id, "crossing_id": crossing.id, "outcome": outcome, "crossing_status": crossing.status},
+        events.station_room(station_id),
+        events.agency_room(step.agency_id),
+    )
+    return step
+
+
+def _refer(step: Step, ticket: Ticket, officer, reason: str, now) -> None:
+    step.status = "referred"
+    step.referral_reason = reason
+    _step_event(step, "referred", now, user=officer, station_id=step.station_id, detail={"reason": reason})
+    # The rest of the run at this counter waits until secondary inspection is done.
+    for other in step.crossing.steps:
+        if other.position > step.position and other.status in ("called", "in_progress"):
+            other.status = "pending"
+            other.station_id = None
+            other.called_at = None
+            other.started_at = None
+            other.started_by_id = None
+            _step_event(other, "returned", now, user=officer)
+    enqueue(ticket, step, stage="secondary", now=now)
+
+
+def _refuse_crossing(crossing: Crossing, ticket: Ticket, reason: str, now) -> None:
+    crossing.status = "refused"
+    crossing.refusal_reason = reason
+    crossing.ended_at = now
+    for other in crossing.steps:
+        if other.status not in ("cleared", "refused"):
+            other.status = "cancelled"
+            _step_event(other, "cancelled", now)
+    _close_ticket(ticket)
+
+
+def _advance(crossing: Crossing, ticket: Ticket, now) -> None:
+    following = crossing.next_open_step()
+    if following is None:
+        crossing.status = "cleared"
+        crossing.ended_at = now
+        crossing.gate_pass_code = _new_gate_pass_code()
+        crossing.gate_pass_issued_at = now
+        _close_ticket(ticket)
+        audit.record("gate_pass.issued", obj=crossing)
+    elif following.status not in ("called", "in_progress"):
+        enqueue(ticket, following, now=now)
+
+
+def _close_ticket(ticket: Ticket) -> None:
+    ticket.status = "done"
+    ticket.step_kind_id = None
+    ticket.station_id = None
+
+
+def _new_gate_pass_code() -> str:
+    while True:
+        code = "GP-" + "".join(secrets.choice(_GATE_PASS_ALPHABET) for _ in range(8))
+        if db.session.scalar(select(Crossing.id).where(Crossing.gate_pass_code == code)) is None:
+            return code
+
+
+def _step_event(step: Step, kind: str, at, *, user=None, station_id=None, detail=None) -> None:
+    step.events.append(
+        StepEvent(kind=kind, at=at, user_id=getattr(user, "id", None), station_id=station_id, detail=detail)
+    )
+
+
+def step_status_label(status: str) -> str:
+    from osbp.i18n import STEP_STATUS_LABELS
+
+    return str(STEP_STATUS_LABELS.get(status, status))

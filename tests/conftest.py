@@ -1,0 +1,171 @@
+"""Fixtures: one database per run (SQLite by default, PostgreSQL when OSBP_TEST_DATABASE_URL is set),
+built by the real migrations, reset and re-seeded before every test. Fixtures return factory functions."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+
+import pytest
+from sqlalchemy import text
+
+from osbp import create_app
+from osbp.auth.passwords import hash_password
+from osbp.extensions import db
+
+DATABASE_URL = os.environ.get("OSBP_TEST_DATABASE_URL", "")
+
+
+@functools.cache
+def _cached_hash(password: str) -> str:
+    """Real argon2id hashes, computed once per password per run."""
+    return hash_password(password)
+
+
+def is_postgres() -> bool:
+    return DATABASE_URL.startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if DATABASE_URL:
+        return DATABASE_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'osbp-test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    from flask_migrate import upgrade
+
+    application = create_app({"env": "testing", "database_url": database_url, "secret_key": "t" * 40})
+    application.instance_path = str(tmp_path_factory.mktemp("instance"))
+    with application.app_context():
+        _drop_everything()
+        upgrade()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _drop_everything() -> None:
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    else:
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def reset_database() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(autouse=True)
+def demo_post(app):
+    """A clean database holding only the demo post, for every test."""
+    from osbp.post.seed import seed_demo
+
+    with app.app_context():
+        reset_database()
+        post = seed_demo(hasher=_cached_hash)
+        db.session.commit()
+        post_id = post.id
+        db.session.remove()
+    return post_id
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(client, path: str = "/login") -> str:
+    page = client.get(path)
+    match = CSRF_INPUT.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+@pytest.fixture
+def login(app):
+    """login(username) → a logged-in test client (cookie session) with .csrf set."""
+
+    def _login(username: str, password: str | None = None):
+        from osbp.post.seed import DEMO_PASSWORDS
+
+        if password is None:
+            role = "admin" if username == "admin" else "supervisor" if username.startswith("supervisor") else "officer"
+            password = DEMO_PASSWORDS[role]
+        client = app.test_client()
+        token = csrf_from(client)
+        response = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        client.csrf = csrf_from(client, "/desk")
+        return client
+
+    return _login
+
+
+class ApiClient:
+    """A JSON client authenticated with a bearer token."""
+
+    def __init__(self, client, token: str):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, path):
+        return self.client.get(path, headers=self.headers)
+
+    def post(self, path, json=None, **kwargs):
+        return self.client.post(path, json=json, headers=self.headers, **kwargs)
+
+
+@pytest.fixture
+def api(app):
+    """api(username) → an ApiClient with a fresh bearer token for that user."""
+
+    def _api(username: str) -> ApiClient:
+        from osbp.auth.operations import create_token
+
+        with app.app_context():
+            token = create_token(username)
+            db.session.commit()
+            db.session.remove()
+        return ApiClient(app.test_client(), token)
+
+    return _api
+
+
+@pytest.fixture
+def station_id(app):
+    """station_id("C1") → the id of a demo station."""
+
+    def _station_id(code: str) -> int:
+        from osbp.queues.models import Station
+
+        with app.app_context():
+            station_id = db.session.scalar(db.select(Station.id).where(Station.code == code))
+            db.session.remove()
+        return station_id
+
+    return _station_id
