@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from osbp.agencies import immigration
 from osbp.api import serializers
 from osbp.api.blueprint import bp
 from osbp.api.openapi import document
@@ -103,7 +104,7 @@ def call_next(station_id: int):
 def record_identity(step_id: int):
     body = _body()
     step = workflow.get_step(step_id)
-    crossing = workflow.record_identity(
+    crossing = immigration.record_identity(
         step,
         current_user,
         holder_name=_string(body, "holder_name"),

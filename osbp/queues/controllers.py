@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from osbp.agencies import immigration
 from osbp.audit import operations as audit
 from osbp.queues import operations
 from osbp.queues.blueprint import bp
@@ -102,7 +103,7 @@ def counter(station_id: int):
         my_step=my_step,
         actionable=actionable,
         queue_length=operations.queue_lengths(current_user.post_id).get(station.id, 0),
-        document_types=workflow.DOCUMENT_TYPES,
+        document_types=immigration.DOCUMENT_TYPES,
     )
 
 
@@ -126,7 +127,7 @@ def record_identity(step_id: int):
 
     def action():
         step = workflow.get_step(step_id)
-        workflow.record_identity(
+        immigration.record_identity(
             step,
             current_user,
             holder_name=request.form.get("holder_name"),

@@ -5,9 +5,7 @@ Operations validate first, then change state, flush and audit. They never commit
 
 from __future__ import annotations
 
-import re
 import secrets
-from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -20,9 +18,6 @@ from osbp.queues.models import Seat, Ticket
 from osbp.types import utcnow
 from osbp.workflow.models import CATEGORIES, OUTCOMES, Crossing, Route, Step, StepEvent
 
-DOCUMENT_TYPES = ("passport", "national_id", "cepgl_pass", "laissez_passer", "emergency_travel_document")
-_NATIONALITY = re.compile(r"^[A-Z]{3}$")
-_DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9<-]{3,32}$")
 _GATE_PASS_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # noqa: S105 (not a password)
 MAX_REASON = 500
 
@@ -93,7 +88,7 @@ def enqueue(ticket: Ticket, step: Step, *, stage: str = "primary", now=None) -> 
     ticket.station_id = None
     ticket.called_at = None
     ticket.called_by_id = None
-    _step_event(step, "queued", now, detail={"stage": stage})
+    step_event(step, "queued", now, detail={"stage": stage})
 
 
 def steps_here(crossing: Crossing, station) -> list[Step]:
@@ -121,7 +116,7 @@ def mark_called(ticket: Ticket, station, officer, now) -> list[Step]:
         step.called_at = now
         if step.queued_at is None:
             step.queued_at = ticket.queued_at
-        _step_event(step, "called", now, user=officer, station_id=station.id)
+        step_event(step, "called", now, user=officer, station_id=station.id)
     return steps
 
 
@@ -153,7 +148,7 @@ def _seated_station_id(officer) -> int | None:
     return db.session.scalar(select(Seat.station_id).where(Seat.user_id == officer.id, Seat.left_at.is_(None)))
 
 
-def _ensure_officer_at_step(step: Step, officer) -> None:
+def ensure_officer_at_step(step: Step, officer) -> None:
     if not officer.is_officer or officer.post_id != step.crossing.post_id:
         raise Forbidden(_("Only an officer of this post can act on a step."), code="not_officer")
     if step.agency_id != officer.agency_id:
@@ -180,68 +175,22 @@ def _ensure_officer_at_step(step: Step, officer) -> None:
 
 
 def start_step(step: Step, officer) -> Step:
-    _ensure_officer_at_step(step, officer)
+    ensure_officer_at_step(step, officer)
     if step.status == "called":
-        _start(step, officer, utcnow())
+        start(step, officer, utcnow())
     return step
 
 
-def _start(step: Step, officer, now) -> None:
+def start(step: Step, officer, now) -> None:
     step.status = "in_progress"
     step.started_at = now
     step.started_by_id = officer.id
-    _step_event(step, "started", now, user=officer, station_id=step.station_id)
-
-
-def record_identity(
-    step: Step, officer, *, holder_name, nationality, document_type, document_number, birth_date
-) -> Crossing:
-    """Immigration enters the person's identity and travel document on the crossing."""
-    _ensure_officer_at_step(step, officer)
-    if step.step_kind.agency.kind != "immigration":
-        raise Forbidden(_("Only immigration records the identity and travel document."), code="not_immigration")
-    values = validate_identity(holder_name, nationality, document_type, document_number, birth_date)
-    crossing = step.crossing
-    for key, value in values.items():
-        setattr(crossing, key, value)
-    now = utcnow()
-    if step.status == "called":
-        _start(step, officer, now)
-    audit.record("crossing.identity_recorded", user=officer, obj=crossing, document_type=values["document_type"])
-    return crossing
-
-
-def validate_identity(holder_name, nationality, document_type, document_number, birth_date) -> dict:
-    holder_name = (holder_name or "").strip()
-    nationality = (nationality or "").strip().upper()
-    document_number = (document_number or "").strip().upper().replace(" ", "")
-    if not 2 <= len(holder_name) <= 120:
-        raise Invalid(_("Enter the holder's name (2 to 120 characters)."), code="invalid_holder_name")
-    if not _NATIONALITY.match(nationality):
-        raise Invalid(_("Nationality is a three-letter code such as RWA or COD."), code="invalid_nationality")
-    if document_type not in DOCUMENT_TYPES:
-        raise Invalid(_("Choose a document type from the list."), code="invalid_document_type")
-    if not _DOCUMENT_NUMBER.match(document_number):
-        raise Invalid(_("The document number has 3 to 32 letters and digits."), code="invalid_document_number")
-    if isinstance(birth_date, str):
-        try:
-            birth_date = date.fromisoformat(birth_date)
-        except ValueError:
-            raise Invalid(_("Give the date of birth as YYYY-MM-DD."), code="invalid_birth_date") from None
-    if not isinstance(birth_date, date) or birth_date > date.today() or birth_date.year < 1900:
-        raise Invalid(_("Give the date of birth as YYYY-MM-DD."), code="invalid_birth_date")
-    return {
-        "holder_name": holder_name,
-        "nationality": nationality,
-        "document_type": document_type,
-        "document_number": document_number,
-        "birth_date": birth_date,
-    }
+    step_event(step, "started", now, user=officer, station_id=step.station_id)
 
 
 def decide_step(step: Step, officer, outcome: str, reason: str | None = None) -> Step:
     """Record cleared / referred / refused on a step and move the crossing and its ticket on."""
-    _ensure_officer_at_step(step, officer)
+    ensure_officer_at_step(step, officer)
     reason = (reason or "").strip() or None
     if outcome not in OUTCOMES:
         raise Invalid(_("The outcome must be cleared, referred or refused."), code="invalid_outcome")
@@ -257,7 +206,7 @@ def decide_step(step: Step, officer, outcome: str, reason: str | None = None) ->
 
     now = utcnow()
     if step.status == "called":
-        _start(step, officer, now)
+        start(step, officer, now)
     ticket = db.session.scalar(select(Ticket).where(Ticket.crossing_id == crossing.id))
     station_id = step.station_id
     if outcome == "referred":
@@ -268,7 +217,7 @@ def decide_step(step: Step, officer, outcome: str, reason: str | None = None) ->
         step.reason = reason
         step.decided_at = now
         step.decided_by_id = officer.id
-        _step_event(step, outcome, now, user=officer, station_id=station_id)
+        step_event(step, outcome, now, user=officer, station_id=station_id)
         if outcome == "refused":
             _refuse_crossing(crossing, ticket, reason, now)
         else:
@@ -286,7 +235,7 @@ def decide_step(step: Step, officer, outcome: str, reason: str | None = None) ->
 def _refer(step: Step, ticket: Ticket, officer, reason: str, now) -> None:
     step.status = "referred"
     step.referral_reason = reason
-    _step_event(step, "referred", now, user=officer, station_id=step.station_id, detail={"reason": reason})
+    step_event(step, "referred", now, user=officer, station_id=step.station_id, detail={"reason": reason})
     # The rest of the run at this counter waits until secondary inspection is done.
     for other in step.crossing.steps:
         if other.position > step.position and other.status in ("called", "in_progress"):
@@ -295,7 +244,7 @@ def _refer(step: Step, ticket: Ticket, officer, reason: str, now) -> None:
             other.called_at = None
             other.started_at = None
             other.started_by_id = None
-            _step_event(other, "returned", now, user=officer)
+            step_event(other, "returned", now, user=officer)
     enqueue(ticket, step, stage="secondary", now=now)
 
 
@@ -306,7 +255,7 @@ def _refuse_crossing(crossing: Crossing, ticket: Ticket, reason: str, now) -> No
     for other in crossing.steps:
         if other.status not in ("cleared", "refused"):
             other.status = "cancelled"
-            _step_event(other, "cancelled", now)
+            step_event(other, "cancelled", now)
     _close_ticket(ticket)
 
 
@@ -336,7 +285,7 @@ def _new_gate_pass_code() -> str:
             return code
 
 
-def _step_event(step: Step, kind: str, at, *, user=None, station_id=None, detail=None) -> None:
+def step_event(step: Step, kind: str, at, *, user=None, station_id=None, detail=None) -> None:
     step.events.append(
         StepEvent(kind=kind, at=at, user_id=getattr(user, "id", None), station_id=station_id, detail=detail)
     )
