@@ -46,7 +46,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
         cors_allowed_origins=None,  # None = same origin only; never "*"
     )
 
-    from osbp import web
+    from osbp import sockets, web  # noqa: F401  (sockets registers its handlers)
 
     web.init_app(app)
 

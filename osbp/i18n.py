@@ -5,7 +5,7 @@ from __future__ import annotations
 from babel import Locale
 from babel.core import UnknownLocaleError
 from flask import current_app, request, session
-from flask_babel import format_currency, format_datetime
+from flask_babel import format_currency, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -90,6 +90,7 @@ def when(value) -> str:
 
 def template_helpers() -> dict:
     return {
+        "get_locale": get_locale,
         "LANGUAGE_NAMES": LANGUAGE_NAMES,
         "CATEGORY_LABELS": CATEGORY_LABELS,
         "STEP_STATUS_LABELS": STEP_STATUS_LABELS,

@@ -1,0 +1,32 @@
+"""Socket.IO: anonymous connections are refused; an officer's socket receives events only after commit."""
+
+from __future__ import annotations
+
+from osbp.extensions import socketio
+
+
+def test_anonymous_socket_is_refused(app):
+    client = socketio.test_client(app, flask_test_client=app.test_client())
+    assert not client.is_connected()
+
+
+def test_officer_socket_gets_ticket_called_after_commit(app, login, api, station_id):
+    officer = login("rw-immigration-1")
+    live = socketio.test_client(app, flask_test_client=officer)
+    assert live.is_connected()
+    desk = api("supervisor-1")
+    c1 = station_id("C1")
+    seat = officer.post(f"/api/v1/stations/{c1}/seat", headers={"X-CSRFToken": officer.csrf})
+    assert seat.status_code == 200
+    desk.post("/api/v1/tickets", json={"direction": "RW-CD", "category": "trader"})
+    live.get_received()  # drop the ticket.issued event
+
+    failed = officer.post(f"/api/v1/stations/{c1 + 999}/call-next", headers={"X-CSRFToken": officer.csrf})
+    assert failed.status_code == 404
+    assert live.get_received() == []  # nothing leaves a failed request
+
+    called = officer.post(f"/api/v1/stations/{c1}/call-next", headers={"X-CSRFToken": officer.csrf})
+    assert called.status_code == 200
+    received = [m["args"][0] for m in live.get_received() if m["name"] == "event"]
+    assert {"type": "ticket.called", "data": {"code": "T-001", "station": "Counter 1", "station_id": c1}} in received
+    live.disconnect()
