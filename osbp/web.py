@@ -66,6 +66,13 @@ def _load_bearer_user(req):
     return user
 
 
+def local_path(target: str | None, default: str) -> str:
+    """``target`` if it is a path on this site, else ``default``: no open redirects."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 

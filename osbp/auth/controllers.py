@@ -13,13 +13,11 @@ from osbp.auth import operations
 from osbp.auth.blueprint import bp
 from osbp.errors import DomainError
 from osbp.i18n import normalise_locale
-from osbp.web import form_action
+from osbp.web import form_action, local_path
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("queues.home")
+    return local_path(target, url_for("queues.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

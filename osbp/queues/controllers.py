@@ -10,7 +10,7 @@ from osbp.agencies import immigration
 from osbp.audit import operations as audit
 from osbp.queues import operations
 from osbp.queues.blueprint import bp
-from osbp.web import form_action
+from osbp.web import form_action, local_path
 from osbp.workflow import operations as workflow
 from osbp.workflow.models import CATEGORIES
 
@@ -122,8 +122,7 @@ def call_next(station_id: int):
 
 @bp.post("/steps/<int:step_id>/identity")
 def record_identity(step_id: int):
-    back = request.form.get("back") or url_for("queues.home")
-    back = back if back.startswith("/") and not back.startswith("//") else url_for("queues.home")
+    back = _back_to_counter()
 
     def action():
         step = workflow.get_step(step_id)
@@ -143,17 +142,26 @@ def record_identity(step_id: int):
 
 @bp.post("/steps/<int:step_id>/decision")
 def decide(step_id: int):
-    back = request.form.get("back") or url_for("queues.home")
-    back = back if back.startswith("/") and not back.startswith("//") else url_for("queues.home")
+    back = _back_to_counter()
 
     def action():
         step = workflow.get_step(step_id)
         outcome = request.form.get("outcome", "")
         workflow.decide_step(step, current_user, outcome, request.form.get("reason"))
         flash(_("Decision recorded: %(outcome)s.", outcome=_outcome_label(outcome)), "success")
+        crossing = step.crossing
+        if crossing.status == "cleared":
+            flash(_("All controls cleared. Gate pass: %(code)s", code=crossing.gate_pass_code), "success")
+        elif crossing.status == "refused" and crossing.readmission_required:
+            flash(_("Crossing refused. The exit country must re-admit this person."), "info")
         return redirect(back)
 
     return form_action(action, back)
+
+
+def _back_to_counter() -> str:
+    """Where a step form returns: the local page it came from."""
+    return local_path(request.form.get("back"), url_for("queues.home"))
 
 
 def _outcome_label(outcome: str) -> str:
