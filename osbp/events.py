@@ -18,6 +18,13 @@ def publish(event_type: str, data: dict, *rooms: str) -> None:
 
 def discard() -> None:
     g.pop("osbp_pending_events", None)
+    g.pop("osbp_pending_disconnects", None)
+
+
+def disconnect_user(user_id: int) -> None:
+    """After commit, close every socket of this user (logout, password change, disabled account)."""
+    publish("session.revoked", {}, user_room(user_id))
+    g.setdefault("osbp_pending_disconnects", []).append(user_id)
 
 
 def flush() -> list[tuple[str, dict, tuple[str, ...]]]:
@@ -26,7 +33,15 @@ def flush() -> list[tuple[str, dict, tuple[str, ...]]]:
     for event_type, data, rooms in pending:
         for room in rooms:
             socketio.emit("event", {"type": event_type, "data": data}, to=room)
+    for user_id in g.pop("osbp_pending_disconnects", []):
+        room = user_room(user_id)
+        for sid, _eio_sid in list(socketio.server.manager.get_participants("/", room)):
+            socketio.server.disconnect(sid, namespace="/")
     return pending
+
+
+def user_room(user_id: int) -> str:
+    return f"user:{user_id}"
 
 
 def post_room(post_id: int) -> str:

@@ -17,6 +17,7 @@ from osbp.extensions import socketio
 def connect(auth=None):
     if not current_user.is_authenticated or not current_user.is_active:
         return False  # refused: no anonymous sockets
+    join_room(events.user_room(current_user.id))
     join_room(events.post_room(current_user.post_id))
     if current_user.agency_id:
         join_room(events.agency_room(current_user.agency_id))

@@ -30,3 +30,15 @@ def test_officer_socket_gets_ticket_called_after_commit(app, login, api, station
     received = [m["args"][0] for m in live.get_received() if m["name"] == "event"]
     assert {"type": "ticket.called", "data": {"code": "T-001", "station": "Counter 1", "station_id": c1}} in received
     live.disconnect()
+
+
+def test_logout_disconnects_the_users_sockets(app, login):
+    officer = login("rw-immigration-1")
+    live = socketio.test_client(app, flask_test_client=officer)
+    other = socketio.test_client(app, flask_test_client=login("cd-immigration-1"))
+    assert live.is_connected() and other.is_connected()
+    response = officer.post("/logout", data={"csrf_token": officer.csrf})
+    assert response.status_code == 302
+    assert not live.is_connected()
+    assert other.is_connected()  # only that user's sockets
+    other.disconnect()

@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from osbp import events
 from osbp.audit import operations as audit
 from osbp.audit.models import AuditEvent
 from osbp.auth.models import ApiToken, User
@@ -56,6 +57,7 @@ def authenticate(username: str, password: str) -> User | None:
 def revoke_sessions(user: User) -> None:
     """Every session and socket minted before now is dead."""
     user.session_version += 1
+    events.disconnect_user(user.id)
 
 
 def change_password(user: User, new_password: str) -> None:
