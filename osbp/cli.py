@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from osbp.extensions import db
 
@@ -18,6 +19,7 @@ def init_app(app) -> None:
 
 @click.command("seed-demo")
 @click.option("--force", is_flag=True, help="Allow in production (never do this on a real post).")
+@with_appcontext
 def seed_demo_command(force: bool) -> None:
     """Create the demo post Rusizi II / Ruzizi II with demo accounts (idempotent)."""
     from osbp.post.seed import DEMO_PASSWORDS, OFFICERS, seed_demo
@@ -36,6 +38,7 @@ def seed_demo_command(force: bool) -> None:
 
 @click.command("create-token")
 @click.argument("username")
+@with_appcontext
 def create_token_command(username: str) -> None:
     """Print a new bearer token for USERNAME (shown once; only its hash is stored)."""
     from osbp.auth.operations import create_token

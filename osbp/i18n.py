@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from babel import Locale
 from babel.core import UnknownLocaleError
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_currency, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -62,8 +62,11 @@ def normalise_locale(value) -> str | None:
 
 def select_locale() -> str:
     """User's stored choice → session → Accept-Language → the post's default."""
-    if getattr(current_user, "is_authenticated", False) and normalise_locale(current_user.locale):
-        return current_user.locale
+    if not has_request_context():  # CLI commands and background work
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    stored = normalise_locale(current_user.locale) if getattr(current_user, "is_authenticated", False) else None
+    if stored:
+        return stored
     chosen = normalise_locale(session.get("locale"))
     if chosen:
         return chosen

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from urllib.parse import urlsplit
 
-from flask import g, jsonify, render_template, request, session
+from flask import g, jsonify, make_response, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from osbp import events
@@ -30,8 +32,9 @@ def init_app(app) -> None:
     login_manager.unauthorized_handler(_unauthorized)
 
     app.before_request(_require_login_and_csrf)
-    app.after_request(_commit_and_emit)
+    # after_request functions run in reverse order: commit first, so that a 503 made there still gets the headers.
     app.after_request(_security_headers)
+    app.after_request(_commit_and_emit)
     app.teardown_request(_rollback_on_error)
     app.context_processor(template_helpers)
 
@@ -68,9 +71,14 @@ def _load_bearer_user(req):
 
 def local_path(target: str | None, default: str) -> str:
     """``target`` if it is a path on this site, else ``default``: no open redirects."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in target):
+        return default  # browsers drop tabs and newlines: "/\t/evil.example" would become "//evil.example"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return default
+    return target
 
 
 def wants_json() -> bool:
@@ -131,12 +139,8 @@ def _commit_and_emit(response):
         return response
     try:
         db.session.commit()
-    except OperationalError:
-        db.session.rollback()
-        events.discard()
-        return error_response(
-            503, "database_unavailable", _("The database is not reachable. Nothing was saved; try again.")
-        )
+    except OperationalError as error:
+        return make_response(_database_down(error))
     events.flush()
     return response
 
@@ -195,6 +199,13 @@ HTTP_MESSAGES = {
 
 def _http_error(error: HTTPException):
     status = error.code or 500
+    if status >= 500:
+        with contextlib.suppress(SQLAlchemyError):
+            db.session.rollback()  # the page below may load the user again; a failed flush must not stop it
+        events.discard()
+    elif status == 403:
+        user = current_user if current_user.is_authenticated else None
+        audit.record("authorization.denied", "denied", user=user, code="forbidden", path=request.path)
     message = HTTP_MESSAGES.get(status, lambda: _("Something went wrong on our side. Nothing was saved."))()
     return error_response(status, (error.name or "error").lower().replace(" ", "_"), message)
 
@@ -213,8 +224,15 @@ def form_action(action, redirect_to):
 
 
 def _database_down(error: OperationalError):
-    db.session.rollback()
+    """503 with a clear message. The page is made without touching the database (no user, no post)."""
+    from flask import current_app
+
+    current_app.logger.error("database unavailable: %s", error.orig or error)
+    with contextlib.suppress(SQLAlchemyError):
+        db.session.rollback()
     events.discard()
+    session.pop("_flashes", None)  # "Ticket issued." was not saved: never show it
+    g._login_user = login_manager.anonymous_user()  # loading or refreshing the user would query again
     return error_response(
         503, "database_unavailable", _("The database is not reachable. Nothing was saved; try again.")
     )

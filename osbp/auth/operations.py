@@ -66,6 +66,13 @@ def change_password(user: User, new_password: str) -> None:
     audit.record("auth.password_changed", user=user)
 
 
+def disable_user(user: User) -> None:
+    """The account can no longer log in; its sessions, sockets and API tokens stop working."""
+    user.active = False
+    revoke_sessions(user)
+    audit.record("auth.user_disabled", user=user)
+
+
 def set_locale(user: User, locale: str) -> None:
     if locale not in SUPPORTED_LOCALES:
         raise Invalid(_("Unknown language."), code="invalid_locale")

@@ -124,6 +124,8 @@ def call_next(station: Station, officer) -> tuple[Ticket, list] | None:
 
     On PostgreSQL the candidate row is locked with FOR UPDATE SKIP LOCKED so racing counters take
     different tickets; on SQLite the single statement holds the write lock from start to end.
+    Two officers at one counter pressing together: the loser collides with uq_tickets_called_station
+    and gets Conflict(code="station_busy"), never an IntegrityError.
     """
     if not officer.is_officer or officer.post_id != station.post_id:
         raise Forbidden(_("Only an officer of this post can call tickets."), code="not_officer")
@@ -136,10 +138,7 @@ def call_next(station: Station, officer) -> tuple[Ticket, list] | None:
         raise Conflict(_("%(station)s is closed.", station=station.name), code="station_closed")
     busy = current_ticket(station)
     if busy is not None:
-        raise Conflict(
-            _("%(station)s is still serving %(code)s. Finish it first.", station=station.name, code=busy.code),
-            code="station_busy",
-        )
+        raise _station_busy(station, busy)
     candidate = (
         select(Ticket.id)
         .where(*_waiting_for(station))
@@ -149,13 +148,18 @@ def call_next(station: Station, officer) -> tuple[Ticket, list] | None:
         .scalar_subquery()
     )
     now = utcnow()
-    claimed = db.session.execute(
+    claim = (
         update(Ticket)
         .where(Ticket.id == candidate, Ticket.status == "waiting")
         .values(status="called", station_id=station.id, called_at=now, called_by_id=officer.id)
         .returning(Ticket.id)
         .execution_options(synchronize_session=False)
-    ).scalar()
+    )
+    try:
+        claimed = _claim(claim)
+    except IntegrityError as error:
+        # uq_tickets_called_station: another officer at this counter called a ticket after our busy check.
+        raise _station_busy(station, current_ticket(station)) from error
     if claimed is None:
         return None
     ticket = db.session.get(Ticket, claimed, populate_existing=True)
@@ -168,6 +172,31 @@ def call_next(station: Station, officer) -> tuple[Ticket, list] | None:
         events.station_room(station.id),
     )
     return ticket, steps
+
+
+def _claim(claim) -> int | None:
+    """Run the claiming UPDATE so that a unique-index collision leaves the transaction usable.
+
+    PostgreSQL aborts the whole transaction on an error, so the statement runs in a SAVEPOINT there. SQLite undoes
+    only the failed statement and keeps the transaction. A SAVEPOINT would even be harmful there: when nothing has
+    been written yet in the request, pysqlite lets the SAVEPOINT open the transaction, and its RELEASE then commits
+    the claim on its own, before the steps and the audit record.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        return db.session.execute(claim).scalar()
+    with db.session.begin_nested():
+        return db.session.execute(claim).scalar()
+
+
+def _station_busy(station: Station, busy: Ticket | None) -> Conflict:
+    return Conflict(
+        _(
+            "%(station)s is still serving %(code)s. Finish it first.",
+            station=station.name,
+            code=busy.code if busy is not None else "…",
+        ),
+        code="station_busy",
+    )
 
 
 def queue_lengths(post_id: int) -> dict[int, int]:

@@ -1,0 +1,242 @@
+"""The officer pages in a real browser: headless Chromium (Debian's /usr/bin/chromium) driven by Playwright.
+
+One ticket goes desk → Counter 1 (RW exit, CD entry) → Counter 3, each user in their own browser context, at the
+counter PC's 1366×768 screen. Full-page screenshots land in test-artifacts/ for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from osbp.extensions import db
+from osbp.post.seed import DEMO_PASSWORDS
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1366, "height": 768}
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+TIMEOUT_MS = 10_000
+
+
+def _need_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package for the browser tests")
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def base_url(app):
+    """The session app served over real HTTP on a free local port, in a background thread."""
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs) -> None:  # errors are still logged
+            pass
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="osbp-browser-test-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser, base_url):
+    """new_page() → a page in a fresh browser context (its own cookie jar) at the counter PC's screen size."""
+    contexts = []
+
+    def _new_page():
+        context = browser.new_context(base_url=base_url, viewport=VIEWPORT, locale="en-GB")
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _new_page
+    for context in contexts:
+        context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, username: str) -> None:
+    role = "supervisor" if username.startswith("supervisor") else "officer"
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORDS[role])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    assert page.locator(".topbar .who").inner_text().startswith(username)
+
+
+def take_seat(page, counter: str) -> None:
+    page.get_by_role("link", name="Counters").click()
+    page.locator(".station-button", has_text=counter).click()
+    page.wait_for_url("**/counters/*")
+    assert page.locator("h1").inner_text() == counter
+
+
+def assert_in_viewport(locator) -> None:
+    """Visible on the counter PC's screen without scrolling."""
+    assert locator.is_visible()
+    box = locator.bounding_box()
+    assert box is not None
+    assert box["y"] >= 0 and box["x"] >= 0
+    assert box["y"] + box["height"] <= VIEWPORT["height"], f"bottom at {box['y'] + box['height']}px"
+    assert box["x"] + box["width"] <= VIEWPORT["width"]
+
+
+def assert_language_switch(page) -> None:
+    switch = page.locator("form.languages")
+    assert_in_viewport(switch)
+    assert switch.locator("button").count() == 3
+
+
+def test_ticket_through_counter_one_in_a_browser(app, new_page, station_id):
+    login = new_page()
+    login.goto("/login")
+    assert_language_switch(login)
+    shot(login, "login")
+
+    # The entrance desk issues a ticket.
+    desk = new_page()
+    log_in(desk, "supervisor-1")
+    desk.get_by_role("link", name="Entrance desk").click()
+    desk.get_by_label("Rwanda → DR Congo").check()
+    desk.get_by_label("Trader", exact=True).check()
+    desk.get_by_role("button", name="Issue ticket").click()
+    code = desk.locator(".ticket-issued .ticket-code")
+    assert code.inner_text() == "T-001"
+    assert_in_viewport(code)
+    assert desk.get_by_text("Ticket T-001 issued.").is_visible()
+    assert desk.locator(".route li").first.inner_text() == "RW Immigration — exit"
+    assert_language_switch(desk)
+    shot(desk, "desk-ticket")
+
+    # The RW immigration officer calls it at Counter 1 and records the identity.
+    rw = new_page()
+    log_in(rw, "rw-immigration-1")
+    rw.get_by_role("link", name="Counters").click()
+    assert rw.locator(".station-button", has_text="Counter 1").get_by_text("Waiting: 1").is_visible()
+    shot(rw, "counters")
+    take_seat(rw, "Counter 1")
+    assert rw.get_by_text("Waiting for this counter: 1").is_visible()
+    call_next = rw.locator("#call-next")
+    assert_in_viewport(call_next)
+    assert_language_switch(rw)
+    shot(rw, "counter-idle")
+
+    call_next.click()
+    assert rw.locator(".current-ticket .ticket-code").inner_text() == "T-001"
+    assert rw.get_by_role("heading", name="Identity and travel document").is_visible()
+    steps = rw.locator(".steps-here li")
+    assert steps.count() == 2
+    assert steps.nth(0).inner_text().startswith("RW Immigration — exit")
+    assert steps.nth(1).inner_text().startswith("CD Immigration — entry")
+    save = rw.get_by_role("button", name="Save identity")
+    for locator in (rw.locator(".current-ticket .ticket-code"), steps.nth(1), save):
+        assert_in_viewport(locator)
+    assert_language_switch(rw)
+    shot(rw, "counter-identity")
+
+    # The CD officer, at the same counter, waits for RW to decide first.
+    cd = new_page()
+    log_in(cd, "cd-immigration-1")
+    take_seat(cd, "Counter 1")
+    assert cd.locator(".current-ticket .ticket-code").inner_text() == "T-001"
+    assert cd.get_by_text("Waiting for RW DGIE to decide first.").is_visible()
+    assert cd.locator("#clear").count() == 0
+
+    rw.get_by_label("Full name").fill("Uwimana Grace")
+    rw.get_by_label("Nationality (3 letters)").fill("RWA")
+    rw.get_by_label("Document type").select_option("passport")
+    rw.get_by_label("Document number").fill("PC1234567")
+    rw.get_by_label("Date of birth").fill("1988-03-14")
+    save.click()
+    assert rw.locator(".holder").inner_text().startswith("Uwimana Grace · RWA")
+    clear = rw.locator("#clear")
+    assert rw.get_by_role("heading", name="Your decision: RW Immigration — exit").is_visible()
+    for locator in (rw.locator(".current-ticket .ticket-code"), steps.nth(1), clear):
+        assert_in_viewport(locator)
+    shot(rw, "counter-decision")
+
+    # The same counter in French and in Kinyarwanda, through the header's language buttons.
+    for locale, name in (("fr", "counter-fr"), ("rw", "counter-rw")):
+        rw.locator(f"form.languages button[value={locale}]").click()
+        rw.wait_for_load_state()
+        assert rw.locator("html").get_attribute("lang") == locale
+        assert rw.locator(f"form.languages button[value={locale}]").get_attribute("aria-current") == "true"
+        assert rw.locator(".current-ticket .ticket-code").inner_text() == "T-001"
+        assert_in_viewport(rw.locator("#clear"))
+        assert_language_switch(rw)
+        shot(rw, name)
+    rw.locator("form.languages button[value=en]").click()
+    rw.wait_for_load_state()
+    assert rw.locator("html").get_attribute("lang") == "en"
+
+    rw.locator("#clear").click()
+    assert rw.get_by_text("Decision recorded: Cleared.").is_visible()
+    assert [line.strip() for line in steps.all_inner_texts()] == ["CD Immigration — entry — called"]
+
+    # CD reloads: its entry step is now the next action; clearing it sends the ticket to Counter 3.
+    cd.reload()
+    assert cd.get_by_role("heading", name="Your decision: CD Immigration — entry").is_visible()
+    assert_in_viewport(cd.locator("#clear"))
+    cd.locator("#clear").click()
+    assert cd.get_by_text("Decision recorded: Cleared.").is_visible()
+    assert cd.locator("#call-next").is_visible()
+    assert cd.get_by_text("Waiting for this counter: 0").is_visible()
+
+    desk.get_by_role("link", name="Stations").click()
+    row = desk.locator("tbody tr", has_text="Counter 3")
+    assert row.locator("td.number").inner_text() == "1"
+    assert desk.locator("tbody tr", has_text="Counter 1").locator("td.number").inner_text() == "0"
+    assert_language_switch(desk)
+    shot(desk, "stations")
+
+    with app.app_context():
+        from osbp.queues.models import Ticket
+
+        crossing_id = db.session.scalar(select(Ticket.crossing_id).where(Ticket.code == "T-001"))
+        db.session.remove()
+    desk.goto(f"/crossings/{crossing_id}")
+    assert desk.locator("tbody tr").nth(1).locator("td").nth(2).inner_text() == "cleared"
+    assert_language_switch(desk)
+    shot(desk, "crossing")
+
+    health = new_page()
+    log_in(health, "cd-health-1")
+    health.goto(f"/counters/{station_id('C3')}")  # not seated yet: sent to choose a counter
+    take_seat(health, "Counter 3")
+    assert health.get_by_text("Waiting for this counter: 1").is_visible()

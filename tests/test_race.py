@@ -1,0 +1,348 @@
+"""Concurrency: call-next and ticket numbers under real threads and real commits (no mocks).
+
+Runs on whichever database the session uses (SQLite file by default, PostgreSQL with OSBP_TEST_DATABASE_URL).
+Each thread works in its own app context, so it has its own scoped session and connection.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+import traceback
+from collections import Counter
+from contextlib import contextmanager
+
+from sqlalchemy import event, func, select
+
+from osbp import events
+from osbp.audit.models import AuditEvent
+from osbp.auth.models import User
+from osbp.errors import Conflict
+from osbp.extensions import db
+from osbp.post.models import Agency, Post
+from osbp.queues import operations as queues
+from osbp.queues.models import Station, Ticket
+from tests.conftest import _cached_hash
+
+TICKETS = 60
+STATIONS = 8  # C1, C2 and six extra immigration counters, one officer each
+JOIN_TIMEOUT = 60
+
+
+def _post():
+    return db.session.get(Post, db.session.scalar(select(Post.id)))
+
+
+def _user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def _issue(count: int, category: str = "traveller") -> None:
+    post = _post()
+    desk = _user("supervisor-1")
+    for _ in range(count):
+        queues.issue_ticket(post, "RW-CD", category, issued_by=desk)
+    db.session.commit()
+    events.discard()
+
+
+def _immigration_counters(count: int) -> list[tuple[int, int]]:
+    """(station id, officer id) pairs: C1, C2 and extra RW-immigration-capable counters, one seated officer each."""
+    post = _post()
+    agency = db.session.scalar(select(Agency).where(Agency.post_id == post.id, Agency.code == "RW-IMM"))
+    c1 = db.session.scalar(select(Station).where(Station.post_id == post.id, Station.code == "C1"))
+    kinds = list(c1.step_kinds)
+    assert "RW-IMM-EXIT" in {k.code for k in kinds}
+    stations = [c1, db.session.scalar(select(Station).where(Station.post_id == post.id, Station.code == "C2"))]
+    officers = [_user("rw-immigration-1"), _user("rw-immigration-2")]
+    for n in range(len(stations) + 1, count + 1):
+        station = Station(post_id=post.id, code=f"R{n}", name=f"Race counter {n}", stage="primary", is_open=True)
+        station.step_kinds = kinds
+        officer = User(
+            post_id=post.id,
+            username=f"rw-race-{n}",
+            full_name=f"Race officer {n}",
+            role="officer",
+            agency_id=agency.id,
+            password_hash=_cached_hash("race-officer-password"),
+        )
+        db.session.add_all([station, officer])
+        stations.append(station)
+        officers.append(officer)
+    db.session.flush()
+    for station, officer in zip(stations, officers, strict=True):
+        queues.take_seat(station, officer)
+    db.session.commit()
+    return [(s.id, o.id) for s, o in zip(stations, officers, strict=True)]
+
+
+def db_name(app) -> str:
+    return "postgresql" if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else "sqlite"
+
+
+@contextmanager
+def _timed_claims(engine):
+    """Wall time of each claiming UPDATE … RETURNING as the driver runs it (lock waits included)."""
+    durations: list[float] = []
+
+    def before(conn, _cursor, statement, *_args):
+        if statement.startswith("UPDATE tickets SET status") and "RETURNING" in statement:
+            conn.info["claim_started"] = time.perf_counter()
+
+    def after(conn, *_args):
+        started = conn.info.pop("claim_started", None)
+        if started is not None:
+            durations.append(time.perf_counter() - started)
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield durations
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+
+
+def _run_threads(targets, timeout: float = JOIN_TIMEOUT) -> list[str]:
+    """Start one thread per target, return the formatted tracebacks of those that failed."""
+    errors: list[str] = []
+
+    def guarded(target):
+        try:
+            target()
+        except BaseException:  # noqa: BLE001 (reported to the main thread)
+            errors.append(f"{threading.current_thread().name}:\n{traceback.format_exc()}")
+
+    threads = [threading.Thread(target=guarded, args=(t,), name=f"racer-{i}") for i, t in enumerate(targets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    stuck = [t.name for t in threads if t.is_alive()]
+    assert not stuck, f"threads still running after {timeout} s (deadlock?): {stuck}"
+    return errors
+
+
+def test_call_next_hands_each_ticket_to_exactly_one_counter(app, demo_post):
+    with app.app_context():
+        _issue(TICKETS)
+        seats = _immigration_counters(STATIONS)
+        waiting = db.session.scalar(select(func.count(Ticket.id)).where(Ticket.status == "waiting"))
+        assert waiting == TICKETS
+        db.session.remove()
+
+    barrier = threading.Barrier(len(seats) + 1)
+    calls: list[tuple[str, int, str, int]] = []  # (thread, ticket id, ticket code, station id), in call order
+    busy_seconds: list[float] = []
+
+    def counter(station_id: int, officer_id: int):
+        def run():
+            with app.app_context():
+                mine: list[tuple[str, int, str, int]] = []
+                spent = 0.0
+                try:
+                    barrier.wait()
+                    while True:
+                        station = db.session.get(Station, station_id)
+                        officer = db.session.get(User, officer_id)
+                        started = time.perf_counter()
+                        called = queues.call_next(station, officer)
+                        if called is None:
+                            db.session.rollback()
+                            break
+                        ticket, _steps = called
+                        db.session.commit()
+                        spent += time.perf_counter() - started
+                        events.discard()
+                        mine.append((threading.current_thread().name, ticket.id, ticket.code, station_id))
+                        # Finish: the ticket leaves the counter without going back to any waiting queue.
+                        ticket.status = "done"
+                        ticket.station_id = None
+                        ticket.step_kind_id = None
+                        db.session.commit()
+                finally:
+                    calls.extend(mine)
+                    busy_seconds.append(spent)
+                    db.session.remove()
+
+        return run
+
+    targets = [counter(station_id, officer_id) for station_id, officer_id in seats]
+    # The main thread is the last party at the barrier, so every counter starts together.
+    timer: dict[str, float] = {}
+
+    def release():
+        barrier.wait()
+        timer["start"] = time.perf_counter()
+
+    with app.app_context():
+        engine = db.engine
+    with _timed_claims(engine) as claim_seconds:
+        errors = _run_threads([*targets, release])
+        elapsed = time.perf_counter() - timer.get("start", time.perf_counter())
+    assert not errors, "\n".join(errors)
+
+    ids = Counter(ticket_id for _, ticket_id, _, _ in calls)
+    duplicates = {ticket_id: n for ticket_id, n in ids.items() if n > 1}
+    assert not duplicates, f"tickets called more than once (id: times): {duplicates}; calls: {calls}"
+    with app.app_context():
+        all_ids = set(db.session.scalars(select(Ticket.id)))
+        statuses = Counter(db.session.scalars(select(Ticket.status)))
+        called_audits = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "ticket.called"))
+        db.session.remove()
+    lost = all_ids - set(ids)
+    assert not lost, f"tickets never called: {sorted(lost)}"
+    assert len(calls) == TICKETS, f"{len(calls)} calls for {TICKETS} tickets"
+    assert statuses == {"done": TICKETS}, statuses
+    assert called_audits == TICKETS
+    per_station = Counter(station_id for *_, station_id in calls)
+    assert len(per_station) > 1, f"one counter took every ticket, the race did not happen: {per_station}"
+
+    # Each counter always takes the longest-waiting ticket: its own calls come in queue order.
+    by_thread: dict[str, list[int]] = {}
+    for name, ticket_id, _, _ in calls:
+        by_thread.setdefault(name, []).append(ticket_id)
+    for name, taken in by_thread.items():
+        assert taken == sorted(taken), f"{name} took tickets out of queue order: {taken}"
+
+    in_call = sum(busy_seconds)
+    claims_ms = sorted(1000 * d for d in claim_seconds)
+    print(
+        f"\n[{db_name(app)}] {len(calls)} call-next by {len(seats)} racing counters in {elapsed:.2f} s: "
+        f"{len(calls) / elapsed:.0f} call-next/s overall (each then finishes its ticket in a second commit); "
+        f"call_next() + commit {1000 * in_call / len(calls):.1f} ms mean; "
+        f"claim UPDATE … RETURNING ({len(claims_ms)} runs, lock waits included) "
+        f"median {statistics.median(claims_ms):.2f} ms, max {claims_ms[-1]:.1f} ms; per counter {dict(per_station)}"
+    )
+
+
+def test_ticket_numbers_race_from_the_first_ticket_of_the_day(app, demo_post):
+    threads, per_thread = 8, 10
+    barrier = threading.Barrier(threads)
+    codes: list[str] = []
+
+    def issuer():
+        with app.app_context():
+            mine: list[str] = []
+            try:
+                post = _post()
+                desk = _user("supervisor-1")
+                barrier.wait()
+                for _ in range(per_thread):
+                    ticket = queues.issue_ticket(post, "RW-CD", "trader", issued_by=desk)
+                    db.session.commit()
+                    events.discard()
+                    mine.append(ticket.code)
+            finally:
+                codes.extend(mine)
+                db.session.remove()
+
+    errors = _run_threads([issuer] * threads)
+    assert not errors, "\n".join(errors)
+    total = threads * per_thread
+    duplicates = {code: n for code, n in Counter(codes).items() if n > 1}
+    assert not duplicates, f"duplicate ticket codes: {duplicates}"
+    expected = [f"T-{n:03d}" for n in range(1, total + 1)]
+    assert sorted(codes) == expected, (
+        f"missing: {sorted(set(expected) - set(codes))}; extra: {set(codes) - set(expected)}"
+    )
+    with app.app_context():
+        stored = sorted(db.session.scalars(select(Ticket.code)))
+        db.session.remove()
+    assert stored == expected
+
+
+def test_two_officers_at_one_station_only_one_ticket_is_called(app, demo_post):
+    """Officer A's call is not committed yet when officer B presses Call next at the same counter.
+
+    B passes the "station busy?" check (A's ticket is invisible to B), then its UPDATE waits for A (SQLite write lock,
+    PostgreSQL unique-index entry) and collides with uq_tickets_called_station once A commits. B must get a clean
+    Conflict, not an IntegrityError.
+    """
+    with app.app_context():
+        _issue(3)
+        c1 = db.session.scalar(select(Station.id).where(Station.code == "C1"))
+        station = db.session.get(Station, c1)
+        queues.take_seat(station, _user("rw-immigration-1"))
+        queues.take_seat(station, _user("rw-immigration-2"))
+        db.session.commit()
+        db.session.remove()
+
+    a_called = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def officer_a():
+        with app.app_context():
+            try:
+                called = queues.call_next(db.session.get(Station, c1), _user("rw-immigration-1"))
+                outcome["a"] = called[0].code if called else None
+                a_called.set()
+                time.sleep(0.5)  # B reaches its UPDATE and waits for us
+                db.session.commit()
+            finally:
+                a_called.set()
+                db.session.remove()
+
+    def officer_b():
+        with app.app_context():
+            try:
+                assert a_called.wait(10)
+                try:
+                    called = queues.call_next(db.session.get(Station, c1), _user("rw-immigration-2"))
+                    outcome["b"] = called[0].code if called else None
+                    db.session.commit()
+                except Conflict as error:
+                    outcome["b"] = error
+                    db.session.rollback()
+            finally:
+                db.session.remove()
+
+    errors = _run_threads([officer_a, officer_b])
+    assert not errors, "\n".join(errors)
+    assert outcome["a"] == "P-001"
+    assert isinstance(outcome["b"], Conflict), f"officer B got {outcome['b']!r} instead of a Conflict"
+    assert outcome["b"].code == "station_busy"
+    with app.app_context():
+        called = list(db.session.scalars(select(Ticket.code).where(Ticket.status == "called")))
+        waiting = db.session.scalar(select(func.count(Ticket.id)).where(Ticket.status == "waiting"))
+        db.session.remove()
+    assert called == ["P-001"]
+    assert waiting == 2
+
+
+def test_simultaneous_call_next_at_one_station_over_the_api(app, api, station_id):
+    """Two officers of one counter press Call next together: one 200, one 409 station_busy, never a 500."""
+    with app.app_context():
+        _issue(6)
+        db.session.remove()
+    c1 = station_id("C1")
+    clients = [api("rw-immigration-1"), api("rw-immigration-2")]
+    for client in clients:
+        assert client.post(f"/api/v1/stations/{c1}/seat").status_code == 200
+
+    for round_ in range(3):
+        barrier = threading.Barrier(len(clients))
+        responses = {}
+
+        def press(client, name, barrier=barrier, responses=responses):
+            def run():
+                barrier.wait()
+                response = client.post(f"/api/v1/stations/{c1}/call-next")
+                responses[name] = (response.status_code, response.get_json())
+
+            return run
+
+        errors = _run_threads([press(c, f"officer-{i}") for i, c in enumerate(clients)])
+        assert not errors, "\n".join(errors)
+        statuses = sorted(status for status, _ in responses.values())
+        assert statuses == [200, 409], f"round {round_}: {responses}"
+        refused = next(body for status, body in responses.values() if status == 409)
+        assert refused["error"]["code"] == "station_busy", refused
+        with app.app_context():
+            called = list(db.session.scalars(select(Ticket).where(Ticket.station_id == c1, Ticket.status == "called")))
+            assert len(called) == 1, [t.code for t in called]
+            called[0].status = "done"
+            called[0].station_id = None
+            db.session.commit()
+            db.session.remove()
