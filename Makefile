@@ -36,7 +36,7 @@ test: install
 
 # Extract strings and merge them into the fr and rw catalogs (translate, then `make translations`).
 messages: $(BIN)/activate
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --project osbp --version 0.1.0 \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o translations/messages.pot --no-location --sort-output --project osbp --version 0.1.0 \
 	  --copyright-holder "osbp contributors" .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --ignore-pot-creation-date
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from babel import Locale
 from babel.core import UnknownLocaleError
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_currency, format_datetime, get_locale
+from flask_babel import format_currency, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -76,6 +76,16 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def N_(message: str) -> str:
+    """Mark a data string (seeded station names) for extraction without translating it at import."""
+    return message
+
+
+def station_name(station) -> str:
+    """Station names are data; the demo names are in the catalogs, others show as entered."""
+    return gettext(station.name)
+
+
 def step_label(step_kind) -> str:
     return (
         f"{step_kind.agency.country} {AGENCY_KIND_LABELS[step_kind.agency.kind]} — {CONTROL_LABELS[step_kind.control]}"
@@ -102,6 +112,7 @@ def template_helpers() -> dict:
         "DOCUMENT_TYPE_LABELS": DOCUMENT_TYPE_LABELS,
         "COUNTRY_NAMES": COUNTRY_NAMES,
         "step_label": step_label,
+        "station_name": station_name,
         "when": when,
         "money": money,
     }

@@ -11,12 +11,13 @@ from flask_socketio import join_room
 
 from osbp import events
 from osbp.extensions import socketio
+from osbp.web import session_expired
 
 
 @socketio.on("connect")
 def connect(auth=None):
-    if not current_user.is_authenticated or not current_user.is_active:
-        return False  # refused: no anonymous sockets
+    if not current_user.is_authenticated or not current_user.is_active or session_expired():
+        return False  # refused: no anonymous or expired sessions
     join_room(events.user_room(current_user.id))
     join_room(events.post_room(current_user.post_id))
     if current_user.agency_id:

@@ -107,28 +107,25 @@ def _require_login_and_csrf():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not g.get("bearer_auth"):
-        expired = _session_expired()
-        if expired:
+        if session_expired():
             logout_user()
             session.clear()
             return login_manager.unauthorized()
+        session["seen_at"] = int(time.time())
         if request.method not in SAFE_METHODS:
             csrf.protect()
     return None
 
 
-def _session_expired() -> bool:
-    """Idle (30 min) and absolute (12 h) session timeouts."""
+def session_expired() -> bool:
+    """Idle (30 min) and absolute (12 h) session timeouts; also checked when a socket connects."""
     from flask import current_app
 
     config = current_app.config["OSBP"]
     now = int(time.time())
     login_at = session.get("login_at", 0)
     seen_at = session.get("seen_at", 0)
-    if now - login_at > config.session_absolute_hours * 3600 or now - seen_at > config.session_idle_minutes * 60:
-        return True
-    session["seen_at"] = now
-    return False
+    return now - login_at > config.session_absolute_hours * 3600 or now - seen_at > config.session_idle_minutes * 60
 
 
 def _commit_and_emit(response):

@@ -149,8 +149,10 @@ def test_logout_needs_csrf(login):
     assert is_logged_in(officer)
 
 
-def test_password_change_kills_every_session(app, login):
+def test_password_change_kills_every_session(app, login, api):
     first, second = login("cd-health-1"), login("cd-health-1")
+    device = api("cd-health-1")
+    assert device.get("/api/v1/stations").status_code == 200
     new_password = "a new passphrase for Ruzizi"
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "cd-health-1"))
@@ -159,6 +161,7 @@ def test_password_change_kills_every_session(app, login):
         db.session.remove()
     assert not is_logged_in(first)
     assert not is_logged_in(second)
+    assert device.get("/api/v1/stations").status_code == 401  # API tokens die with the old password
     assert post_login(app.test_client(), "cd-health-1", DEMO_PASSWORDS["officer"]).status_code == 401
     assert post_login(app.test_client(), "cd-health-1", new_password).status_code == 302
     assert audit_rows(app, "auth.password_changed")[0][:2] == ("ok", "cd-health-1")

@@ -42,3 +42,11 @@ def test_logout_disconnects_the_users_sockets(app, login):
     assert not live.is_connected()
     assert other.is_connected()  # only that user's sockets
     other.disconnect()
+
+
+def test_idle_session_cannot_open_a_socket(app, login):
+    officer = login("rw-immigration-1")
+    with officer.session_transaction() as session:
+        session["seen_at"] -= 31 * 60
+    live = socketio.test_client(app, flask_test_client=officer)
+    assert not live.is_connected()

@@ -61,9 +61,17 @@ def revoke_sessions(user: User) -> None:
 
 
 def change_password(user: User, new_password: str) -> None:
+    """New hash; every session, socket and API token of the user stops working."""
     user.password_hash = hash_password(new_password)
     revoke_sessions(user)
+    revoke_tokens(user)
     audit.record("auth.password_changed", user=user)
+
+
+def revoke_tokens(user: User) -> None:
+    now = utcnow()
+    for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        token.revoked_at = now
 
 
 def disable_user(user: User) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from osbp.auth.models import User
 from osbp.auth.passwords import hash_password
 from osbp.extensions import db
+from osbp.i18n import N_
 from osbp.post.models import Agency, Post
 from osbp.queues.models import Station
 from osbp.workflow.models import Route, RouteStep, StepKind
@@ -44,14 +45,14 @@ def route_plan(origin: str, destination: str, category: str) -> list[tuple[str, 
 
 
 STATIONS = [
-    ("C1", "Counter 1", "primary", ("immigration",)),
-    ("C2", "Counter 2", "primary", ("immigration",)),
-    ("C3", "Counter 3", "primary", ("health",)),
-    ("C4", "Counter 4", "primary", ("customs",)),
-    ("C5", "Counter 5", "primary", ("customs",)),
-    ("S1", "Immigration secondary inspection", "secondary", ("immigration",)),
-    ("S2", "Health holding room", "secondary", ("health",)),
-    ("S3", "Customs inspection bay", "secondary", ("customs",)),
+    ("C1", N_("Counter 1"), "primary", ("immigration",)),
+    ("C2", N_("Counter 2"), "primary", ("immigration",)),
+    ("C3", N_("Counter 3"), "primary", ("health",)),
+    ("C4", N_("Counter 4"), "primary", ("customs",)),
+    ("C5", N_("Counter 5"), "primary", ("customs",)),
+    ("S1", N_("Immigration secondary inspection"), "secondary", ("immigration",)),
+    ("S2", N_("Health holding room"), "secondary", ("health",)),
+    ("S3", N_("Customs inspection bay"), "secondary", ("customs",)),
 ]
 DEMO_PASSWORDS = {
     "officer": "rusizi-demo-officer",

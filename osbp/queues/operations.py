@@ -13,6 +13,7 @@ from osbp import events
 from osbp.audit import operations as audit
 from osbp.errors import Conflict, Forbidden, NotFound
 from osbp.extensions import db
+from osbp.i18n import station_name
 from osbp.queues.models import CATEGORY_LETTERS, Seat, Station, Ticket, TicketCounter, station_step_kinds
 from osbp.types import utcnow
 from osbp.workflow import operations as workflow
@@ -82,9 +83,11 @@ def take_seat(station: Station, officer) -> Seat:
     if not officer.is_officer or officer.post_id != station.post_id:
         raise Forbidden(_("Only an officer of this post can take a seat at a counter."), code="not_officer")
     if officer.agency_id not in station.agency_ids:
-        raise Forbidden(_("%(station)s does not serve your agency.", station=station.name), code="wrong_agency")
+        raise Forbidden(
+            _("%(station)s does not serve your agency.", station=station_name(station)), code="wrong_agency"
+        )
     if not station.is_open:
-        raise Conflict(_("%(station)s is closed.", station=station.name), code="station_closed")
+        raise Conflict(_("%(station)s is closed.", station=station_name(station)), code="station_closed")
     now = utcnow()
     current = db.session.scalar(select(Seat).where(Seat.user_id == officer.id, Seat.left_at.is_(None)))
     if current is not None:
@@ -132,10 +135,11 @@ def call_next(station: Station, officer) -> tuple[Ticket, list] | None:
     seat_station = seated_station(officer)
     if seat_station is None or seat_station.id != station.id:
         raise Forbidden(
-            _("Take a seat at %(station)s before calling tickets.", station=station.name), code="not_seated_here"
+            _("Take a seat at %(station)s before calling tickets.", station=station_name(station)),
+            code="not_seated_here",
         )
     if not station.is_open:
-        raise Conflict(_("%(station)s is closed.", station=station.name), code="station_closed")
+        raise Conflict(_("%(station)s is closed.", station=station_name(station)), code="station_closed")
     busy = current_ticket(station)
     if busy is not None:
         raise _station_busy(station, busy)
@@ -192,7 +196,7 @@ def _station_busy(station: Station, busy: Ticket | None) -> Conflict:
     return Conflict(
         _(
             "%(station)s is still serving %(code)s. Finish it first.",
-            station=station.name,
+            station=station_name(station),
             code=busy.code if busy is not None else "…",
         ),
         code="station_busy",
