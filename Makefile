@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app osbp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations lint format messages clean
+.PHONY: run test install translations vendor lint format messages clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,19 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(BIN)/activate
 
-install: $(BIN)/activate translations
+install: $(BIN)/activate translations vendor
+
+# Browser assets from npm (package-lock.json pins them): the Socket.IO client, served from /static/vendor/.
+VENDOR := osbp/static/vendor
+vendor: $(VENDOR)/socket.io.min.js
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENDOR)/socket.io.min.js: node_modules/.installed
+	mkdir -p $(VENDOR)
+	cp node_modules/socket.io-client/dist/socket.io.min.js node_modules/socket.io-client/dist/socket.io.min.js.map $(VENDOR)/
 
 translations: $(BIN)/activate
 	$(BIN)/pybabel compile -d translations -D messages
@@ -49,4 +61,4 @@ format:
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache node_modules $(VENDOR)

@@ -1,4 +1,5 @@
-"""Command-line tools: ``flask --app osbp seed-demo`` and ``flask --app osbp create-token USERNAME``.
+"""Command-line tools: ``flask --app osbp seed-demo``, ``create-token USERNAME``, ``create-device board|kiosk NAME``
+and ``revoke-device NAME``.
 
 Each command commits once, like a request.
 """
@@ -9,12 +10,15 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from osbp import events
 from osbp.extensions import db
 
 
 def init_app(app) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_token_command)
+    app.cli.add_command(create_device_command)
+    app.cli.add_command(revoke_device_command)
 
 
 @click.command("seed-demo")
@@ -50,3 +54,53 @@ def create_token_command(username: str) -> None:
         raise click.ClickException(error.message) from None
     db.session.commit()
     click.echo(token)
+
+
+@click.command("create-device")
+@click.argument("role", type=click.Choice(["board", "kiosk"]))
+@click.argument("name")
+@click.option("--post", "post_code", help="The post's code (needed when the server runs several posts).")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="The address devices use.")
+@with_appcontext
+def create_device_command(role: str, name: str, post_code: str | None, base_url: str) -> None:
+    """Create a display board or kiosk account and print its set-up link (shown once; only its hash is stored)."""
+    from sqlalchemy import select
+
+    from osbp.errors import DomainError
+    from osbp.live.devices import create_device
+    from osbp.post.models import Post
+
+    query = select(Post).where(Post.code == post_code) if post_code else select(Post).limit(2)
+    posts = list(db.session.scalars(query))
+    if len(posts) != 1:
+        raise click.ClickException("name the post with --post CODE" if posts else "no such post (run db upgrade, seed)")
+    try:
+        _user, token = create_device(posts[0], role, name)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"{role} {name} created at {posts[0].name}. Open this link once on the device (keep it secret):")
+    click.echo(f"{base_url.rstrip('/')}/live/device/{token}")
+
+
+@click.command("revoke-device")
+@click.argument("name")
+@with_appcontext
+def revoke_device_command(name: str) -> None:
+    """Revoke a board's or kiosk's token: its sessions and sockets stop at once."""
+    from sqlalchemy import select
+
+    from osbp.auth.models import User
+    from osbp.errors import DomainError
+    from osbp.live.devices import revoke_device
+
+    user = db.session.scalar(select(User).where(User.username == name.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no device {name}")
+    try:
+        revoke_device(user)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    events.flush()  # session.revoked reaches the device through the message queue, when there is one
+    click.echo(f"{name} revoked.")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 (refused in production by validate())
 SUPPORTED_LOCALES = ("en", "fr", "rw")
+PRIORITY_KINDS = ("elderly", "pregnant", "disabled", "with_infant")
+NO_SHOW_POLICIES = ("requeue", "cancel")
 
 
 class ConfigError(RuntimeError):
@@ -27,6 +29,17 @@ class Config:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     login_attempts_per_minute: int = 5
+    status_rate_per_minute: int = 30  # public ticket status lookups per client (kiosk device or address)
+    wait_target_minutes: int = 30  # a queue waiting longer raises an alert in the supervisors' live view
+    # Queues (docs/queues.md): priority boost with ageing, recalls and no-shows, the wait estimator.
+    priority_boost_minutes: int = 15
+    priority_boosts: dict = field(default_factory=dict)  # per-kind overrides of priority_boost_minutes
+    max_recalls: int = 3
+    no_show_policy: str = "requeue"
+    wait_window_minutes: int = 120
+    wait_samples: int = 20
+    default_service_seconds: int = 180
+    wait_cache_seconds: int = 30
     extra: dict = field(default_factory=dict)
 
     @property
@@ -52,6 +65,16 @@ class Config:
             session_idle_minutes=int(environ.get("OSBP_SESSION_IDLE_MINUTES", 30)),
             session_absolute_hours=int(environ.get("OSBP_SESSION_ABSOLUTE_HOURS", 12)),
             login_attempts_per_minute=int(environ.get("OSBP_LOGIN_ATTEMPTS_PER_MINUTE", 5)),
+            status_rate_per_minute=int(environ.get("OSBP_STATUS_RATE_PER_MINUTE", 30)),
+            wait_target_minutes=int(environ.get("OSBP_WAIT_TARGET_MINUTES", 30)),
+            priority_boost_minutes=int(environ.get("OSBP_PRIORITY_BOOST_MINUTES", 15)),
+            priority_boosts=_parse_boosts(environ.get("OSBP_PRIORITY_BOOSTS", "")),
+            max_recalls=int(environ.get("OSBP_MAX_RECALLS", 3)),
+            no_show_policy=environ.get("OSBP_NO_SHOW_POLICY", "requeue"),
+            wait_window_minutes=int(environ.get("OSBP_WAIT_WINDOW_MINUTES", 120)),
+            wait_samples=int(environ.get("OSBP_WAIT_SAMPLES", 20)),
+            default_service_seconds=int(environ.get("OSBP_DEFAULT_SERVICE_SECONDS", 180)),
+            wait_cache_seconds=int(environ.get("OSBP_WAIT_CACHE_SECONDS", 30)),
         )
 
     def replace(self, **changes) -> Config:
@@ -70,8 +93,31 @@ class Config:
             raise ConfigError("OSBP_SECRET_KEY must be set to a random value of 32+ characters in production")
         if self.default_locale not in SUPPORTED_LOCALES:
             raise ConfigError(f"OSBP_DEFAULT_LOCALE must be one of {SUPPORTED_LOCALES}")
+        if self.status_rate_per_minute < 1 or self.wait_target_minutes < 1:
+            raise ConfigError("OSBP_STATUS_RATE_PER_MINUTE and OSBP_WAIT_TARGET_MINUTES must be 1 or more")
         if not self.database_url.startswith(("sqlite:", "postgresql")):
             raise ConfigError("OSBP_DATABASE_URL must be an sqlite: or postgresql:// URL")
+        self._validate_queues()
+
+    def _validate_queues(self) -> None:
+        if self.no_show_policy not in NO_SHOW_POLICIES:
+            raise ConfigError(f"OSBP_NO_SHOW_POLICY must be one of {NO_SHOW_POLICIES}, not {self.no_show_policy!r}")
+        unknown = set(self.priority_boosts) - set(PRIORITY_KINDS)
+        if unknown:
+            raise ConfigError(f"OSBP_PRIORITY_BOOSTS: unknown priority kinds {sorted(unknown)}; use {PRIORITY_KINDS}")
+        boosts = [self.priority_boost_minutes, *self.priority_boosts.values()]
+        if any(not isinstance(m, int) or not 0 <= m <= 24 * 60 for m in boosts):
+            raise ConfigError("priority boosts must be whole minutes between 0 and 1440")
+        if self.max_recalls < 0 or self.wait_cache_seconds < 0:
+            raise ConfigError("OSBP_MAX_RECALLS and OSBP_WAIT_CACHE_SECONDS must be 0 or more")
+        if self.wait_window_minutes < 1 or self.wait_samples < 1 or self.default_service_seconds < 1:
+            raise ConfigError("OSBP_WAIT_WINDOW_MINUTES, OSBP_WAIT_SAMPLES and OSBP_DEFAULT_SERVICE_SECONDS must be 1+")
+
+    def priority_boost(self, kind: str | None) -> int:
+        """Minutes a ticket of this priority kind is ranked ahead of its arrival time (0 for none)."""
+        if kind is None:
+            return 0
+        return self.priority_boosts.get(kind, self.priority_boost_minutes)
 
     def flask_settings(self) -> dict:
         settings = {
@@ -93,6 +139,17 @@ class Config:
         }
         settings.update(self.extra)
         return settings
+
+
+def _parse_boosts(value: str) -> dict:
+    """``"pregnant=20,elderly=10"`` → {"pregnant": 20, "elderly": 10}; kinds left out use the common boost."""
+    boosts = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        kind, sep, minutes = item.partition("=")
+        if not sep or not minutes.strip().isdigit():
+            raise ConfigError(f"OSBP_PRIORITY_BOOSTS: {item!r} is not kind=minutes")
+        boosts[kind.strip()] = int(minutes)
+    return boosts
 
 
 def _sqlite_url(instance_path: str) -> str:

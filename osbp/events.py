@@ -1,7 +1,17 @@
 """Real-time events: queued during the request, emitted only after a successful commit.
 
-Messages are small ``{"type", "data"}`` dicts sent to rooms (post, station, ticket, agency).
-Public rooms (boards, kiosks) must only ever receive ticket codes and station names.
+Messages are small ``{"type", "data"}`` dicts sent to rooms:
+
+- ``user:<id>``: one account's sockets (session revoked);
+- ``post:<id>``: the post's officers and supervisors;
+- ``station:<id>``, ``agency:<id>``: one counter, one agency;
+- ``supervisor:<post_id>``: supervisors' live view (queue changes, station changes);
+- ``board:<post_id>`` (**public**): the display boards of a post;
+- ``ticket:<post_id>:<code>`` (**public**): a kiosk showing one ticket's status.
+
+Public rooms never receive personal data: before a message reaches a public room its ``data`` is cut down to
+``PUBLIC_KEYS`` (ticket codes, station ids and names, statuses, counts, waits). Publish ticket events with
+``post_rooms(post_id)`` (post and board) and ``ticket_room(post_id, code)`` so boards and kiosks get them.
 """
 
 from __future__ import annotations
@@ -9,6 +19,12 @@ from __future__ import annotations
 from flask import g
 
 from osbp.extensions import socketio
+
+PUBLIC_ROOM_PREFIXES = ("board:", "ticket:")
+# The only keys a public room (board, kiosk) ever receives.
+PUBLIC_KEYS = frozenset(
+    {"code", "station", "station_id", "station_code", "status", "stage", "recall", "recalls", "waiting", "wait_minutes"}
+)
 
 
 def publish(event_type: str, data: dict, *rooms: str) -> None:
@@ -27,12 +43,22 @@ def disconnect_user(user_id: int) -> None:
     g.setdefault("osbp_pending_disconnects", []).append(user_id)
 
 
+def public_data(data: dict) -> dict:
+    """The part of ``data`` a public room may see."""
+    return {key: value for key, value in data.items() if key in PUBLIC_KEYS}
+
+
+def is_public_room(room: str) -> bool:
+    return room.startswith(PUBLIC_ROOM_PREFIXES)
+
+
 def flush() -> list[tuple[str, dict, tuple[str, ...]]]:
     """Emit queued events. Called by the request/CLI after commit."""
     pending = g.pop("osbp_pending_events", [])
     for event_type, data, rooms in pending:
-        for room in rooms:
-            socketio.emit("event", {"type": event_type, "data": data}, to=room)
+        for room in dict.fromkeys(rooms):  # each room once, in order
+            payload = public_data(data) if is_public_room(room) else data
+            socketio.emit("event", {"type": event_type, "data": payload}, to=room)
     for user_id in g.pop("osbp_pending_disconnects", []):
         room = user_room(user_id)
         for sid, _eio_sid in list(socketio.server.manager.get_participants("/", room)):
@@ -46,6 +72,25 @@ def user_room(user_id: int) -> str:
 
 def post_room(post_id: int) -> str:
     return f"post:{post_id}"
+
+
+def board_room(post_id: int) -> str:
+    """Public: the post's display boards."""
+    return f"board:{post_id}"
+
+
+def supervisor_room(post_id: int) -> str:
+    return f"supervisor:{post_id}"
+
+
+def ticket_room(post_id: int, code: str) -> str:
+    """Public: kiosks (and later phones) following one ticket. Codes restart every day and per post."""
+    return f"ticket:{post_id}:{code}"
+
+
+def post_rooms(post_id: int) -> tuple[str, str]:
+    """The post's staff and its display boards: where ticket events (issued, called, recalled …) go."""
+    return (post_room(post_id), board_room(post_id))
 
 
 def station_room(station_id: int) -> str:

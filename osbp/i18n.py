@@ -37,7 +37,19 @@ STEP_STATUS_LABELS = {
     "refused": _l("refused"),
     "cancelled": _l("cancelled"),
 }
-CROSSING_STATUS_LABELS = {"in_progress": _l("in progress"), "cleared": _l("cleared"), "refused": _l("refused")}
+CROSSING_STATUS_LABELS = {
+    "in_progress": _l("in progress"),
+    "cleared": _l("cleared"),
+    "refused": _l("refused"),
+    "no_show": _l("no-show"),
+}
+PRIORITY_LABELS = {
+    "elderly": _l("Elderly person"),
+    "pregnant": _l("Pregnant woman"),
+    "disabled": _l("Person with a disability"),
+    "with_infant": _l("Person with an infant"),
+}
+STATION_STATE_LABELS = {"open": _l("Open"), "paused": _l("Paused"), "closed": _l("Closed")}
 OUTCOME_LABELS = {"cleared": _l("Cleared"), "referred": _l("Referred"), "refused": _l("Refused")}
 DOCUMENT_TYPE_LABELS = {
     "passport": _l("Passport"),
@@ -108,6 +120,8 @@ def template_helpers() -> dict:
         "CATEGORY_LABELS": CATEGORY_LABELS,
         "STEP_STATUS_LABELS": STEP_STATUS_LABELS,
         "CROSSING_STATUS_LABELS": CROSSING_STATUS_LABELS,
+        "PRIORITY_LABELS": PRIORITY_LABELS,
+        "STATION_STATE_LABELS": STATION_STATE_LABELS,
         "OUTCOME_LABELS": OUTCOME_LABELS,
         "DOCUMENT_TYPE_LABELS": DOCUMENT_TYPE_LABELS,
         "COUNTRY_NAMES": COUNTRY_NAMES,

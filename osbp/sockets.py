@@ -1,25 +1,55 @@
 """Socket.IO connection rules: authenticated at connect, deny by default.
 
-Officers and supervisors join their post's room (and their agency's); nothing else is reachable yet.
-Board and kiosk sockets (device tokens, public rooms without personal data) come with the live queues issue.
+- Officers, supervisors and admins join their own room, their post's room and their agency's; supervisors and
+  admins also the post's supervisor room.
+- Board devices join their own room and the post's public board room, nothing else.
+- Kiosk devices join their own room; after a status lookup they ``watch`` one ticket's public room.
+- Sockets never send anything that changes state; the only client event is ``watch`` (kiosks).
 """
 
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_socketio import join_room
+from flask_socketio import join_room, leave_room, rooms
 
 from osbp import events
 from osbp.extensions import socketio
 from osbp.web import session_expired
 
 
+def _allowed() -> bool:
+    return current_user.is_authenticated and current_user.is_active and not session_expired()
+
+
 @socketio.on("connect")
 def connect(auth=None):
-    if not current_user.is_authenticated or not current_user.is_active or session_expired():
+    if not _allowed():
         return False  # refused: no anonymous or expired sessions
-    join_room(events.user_room(current_user.id))
+    join_room(events.user_room(current_user.id))  # so that a revocation closes this socket
+    if current_user.is_device:
+        if current_user.role == "board":
+            join_room(events.board_room(current_user.post_id))
+        return True
     join_room(events.post_room(current_user.post_id))
     if current_user.agency_id:
         join_room(events.agency_room(current_user.agency_id))
+    if current_user.is_supervisor:
+        join_room(events.supervisor_room(current_user.post_id))
     return True
+
+
+@socketio.on("watch")
+def watch(data=None):
+    """A kiosk follows one ticket (its public room: codes and station names only), leaving the one before."""
+    from osbp.live.operations import normalise_code
+
+    if not _allowed() or current_user.role != "kiosk":
+        return {"ok": False}
+    code = normalise_code(data.get("code")) if isinstance(data, dict) else None
+    for room in rooms():
+        if room.startswith("ticket:"):
+            leave_room(room)
+    if code is None:
+        return {"ok": False}
+    join_room(events.ticket_room(current_user.post_id, code))
+    return {"ok": True, "code": code}

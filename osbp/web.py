@@ -6,7 +6,7 @@ import contextlib
 import time
 from urllib.parse import urlsplit
 
-from flask import g, jsonify, make_response, render_template, request, session
+from flask import abort, g, jsonify, make_response, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -19,8 +19,19 @@ from osbp.errors import DomainError, Forbidden
 from osbp.extensions import csrf, db, login_manager
 from osbp.i18n import template_helpers
 
-# The only endpoints reachable without logging in (SecureDrop's _insecure_views habit).
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static", "api.openapi", "queues.health"})
+# The only endpoints reachable without logging in (SecureDrop's _insecure_views habit). The device link logs a
+# board or kiosk in; the ticket status is the kiosk's and phones' public lookup (rate-limited, no personal data).
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "auth.login",
+        "auth.set_language",
+        "static",
+        "api.openapi",
+        "queues.health",
+        "live.device_login",
+        "api.ticket_status",
+    }
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -112,15 +123,27 @@ def _require_login_and_csrf():
             session.clear()
             return login_manager.unauthorized()
         session["seen_at"] = int(time.time())
-        if request.method not in SAFE_METHODS:
-            csrf.protect()
+    if current_user.is_device:
+        from osbp.live.devices import may_reach
+
+        if not may_reach(current_user, request.endpoint):
+            abort(403)  # boards and kiosks reach only their own pages (audited by _http_error)
+    if not g.get("bearer_auth") and request.method not in SAFE_METHODS:
+        csrf.protect()
     return None
 
 
 def session_expired() -> bool:
-    """Idle (30 min) and absolute (12 h) session timeouts; also checked when a socket connects."""
+    """Idle (30 min) and absolute (12 h) session timeouts; also checked when a socket connects.
+
+    Device sessions (boards, kiosks) have no timeout; they end when the device's token is revoked.
+    """
     from flask import current_app
 
+    from osbp.live.devices import device_session_valid, is_device_session
+
+    if is_device_session():
+        return not device_session_valid()
     config = current_app.config["OSBP"]
     now = int(time.time())
     login_at = session.get("login_at", 0)

@@ -346,3 +346,170 @@ def test_simultaneous_call_next_at_one_station_over_the_api(app, api, station_id
             called[0].station_id = None
             db.session.commit()
             db.session.remove()
+
+
+def test_call_next_with_priorities_and_transfers_hands_each_ticket_to_exactly_one_counter(app, demo_post):
+    """Racing counters while some tickets carry a priority and some were transferred to one counter: every ticket is
+    called exactly once, a transferred ticket only by its target, and each counter takes its line in rank order."""
+    with app.app_context():
+        post = _post()
+        desk = _user("supervisor-1")
+        seats = _immigration_counters(STATIONS)
+        for n in range(TICKETS):
+            queues.issue_ticket(post, "RW-CD", "traveller", issued_by=desk, priority="elderly" if n % 5 == 0 else None)
+        db.session.flush()
+        targets = {}
+        for n, ticket in enumerate(db.session.scalars(select(Ticket).order_by(Ticket.id))):
+            if n % 7 == 3:
+                station_id = seats[n % len(seats)][0]
+                queues.transfer(ticket, db.session.get(Station, station_id), desk)
+                targets[ticket.id] = station_id
+        db.session.commit()
+        events.discard()
+        ranks = {t.id: (t.rank_at, t.id) for t in db.session.scalars(select(Ticket))}
+        db.session.remove()
+    assert len(targets) >= 8
+
+    barrier = threading.Barrier(len(seats))
+    calls: list[tuple[int, int]] = []  # (station id, ticket id)
+
+    def counter(station_id: int, officer_id: int):
+        def run():
+            with app.app_context():
+                mine = []
+                try:
+                    barrier.wait()
+                    while True:
+                        called = queues.call_next(db.session.get(Station, station_id), db.session.get(User, officer_id))
+                        if called is None:
+                            db.session.rollback()
+                            break
+                        ticket = called[0]
+                        db.session.commit()
+                        events.discard()
+                        mine.append((station_id, ticket.id))
+                        ticket.status, ticket.station_id, ticket.step_kind_id = "done", None, None
+                        db.session.commit()
+                finally:
+                    calls.extend(mine)
+                    db.session.remove()
+
+        return run
+
+    errors = _run_threads([counter(s, o) for s, o in seats])
+    assert not errors, "\n".join(errors)
+    taken = Counter(ticket_id for _, ticket_id in calls)
+    assert not {t: n for t, n in taken.items() if n > 1}, f"tickets called more than once: {taken.most_common(3)}"
+    assert len(taken) == TICKETS
+    wrong = {t: s for s, t in calls if t in targets and targets[t] != s}
+    assert not wrong, f"transferred tickets called by another station: {wrong}"
+    by_station: dict[int, list] = {}
+    for station_id, ticket_id in calls:
+        by_station.setdefault(station_id, []).append(ranks[ticket_id])
+    for station_id, line in by_station.items():
+        assert line == sorted(line), f"station {station_id} took its line out of rank order"
+
+
+def _hold_then_commit(app, action, held: threading.Event, outcome: dict, key: str):
+    """Run ``action`` (which takes its row locks), signal ``held``, keep the locks 0.5 s, then commit."""
+
+    def run():
+        with app.app_context():
+            try:
+                outcome[key] = action()
+                held.set()
+                time.sleep(0.5)  # the other side reaches its lock and waits for us
+                db.session.commit()
+                events.discard()
+            finally:
+                held.set()
+                db.session.remove()
+
+    return run
+
+
+def _second(app, action, held: threading.Event, outcome: dict, key: str):
+    def run():
+        with app.app_context():
+            try:
+                assert held.wait(10)
+                try:
+                    outcome[key] = action()
+                    db.session.commit()
+                except Conflict as error:
+                    outcome[key] = error
+                    db.session.rollback()
+                events.discard()
+            finally:
+                db.session.remove()
+
+    return run
+
+
+def test_a_transfer_and_a_decision_on_one_ticket_never_interleave(app, demo_post):
+    """The supervisor transfers the ticket called at C1 while the officer there decides its step: the decision waits
+    for the transfer's ticket lock, then finds the step back in a queue and refuses — never a half-moved crossing."""
+    with app.app_context():
+        _issue(1)
+        c1 = db.session.scalar(select(Station.id).where(Station.code == "C1"))
+        c2 = db.session.scalar(select(Station.id).where(Station.code == "C2"))
+        officer = _user("rw-immigration-1")
+        queues.take_seat(db.session.get(Station, c1), officer)
+        ticket, steps = queues.call_next(db.session.get(Station, c1), officer)
+        step_id = steps[0].id
+        db.session.commit()
+        events.discard()
+        db.session.remove()
+
+    held, outcome = threading.Event(), {}
+
+    def transfer():
+        ticket = db.session.scalar(select(Ticket))
+        return queues.transfer(ticket, db.session.get(Station, c2), _user("supervisor-1")).code
+
+    def decide():
+        from osbp.workflow import operations as workflow
+
+        return workflow.decide_step(workflow.get_step(step_id), _user("rw-immigration-1"), "refused", "no visa").status
+
+    errors = _run_threads(
+        [_hold_then_commit(app, transfer, held, outcome, "transfer"), _second(app, decide, held, outcome, "decide")]
+    )
+    assert not errors, "\n".join(errors)
+    assert outcome["transfer"] == "P-001"
+    assert isinstance(outcome["decide"], Conflict), outcome["decide"]
+    assert outcome["decide"].code == "step_not_called"
+    with app.app_context():
+        ticket = db.session.scalar(select(Ticket))
+        assert (ticket.status, ticket.target_station_id, ticket.crossing.status) == ("waiting", c2, "in_progress")
+        assert [s.status for s in ticket.crossing.steps] == ["waiting", "pending", "pending"]
+        db.session.remove()
+
+
+def test_closing_a_station_and_calling_there_never_interleave(app, demo_post):
+    """A supervisor closes C1 while its officer presses Call next: the call waits and finds the station closed."""
+    with app.app_context():
+        _issue(2)
+        c1 = db.session.scalar(select(Station.id).where(Station.code == "C1"))
+        queues.take_seat(db.session.get(Station, c1), _user("rw-immigration-1"))
+        db.session.commit()
+        db.session.remove()
+
+    held, outcome = threading.Event(), {}
+
+    def close():
+        return queues.close_station(db.session.get(Station, c1), _user("supervisor-1"))[0].state
+
+    def call():
+        return queues.call_next(db.session.get(Station, c1), _user("rw-immigration-1"))
+
+    errors = _run_threads(
+        [_hold_then_commit(app, close, held, outcome, "close"), _second(app, call, held, outcome, "call")]
+    )
+    assert not errors, "\n".join(errors)
+    assert outcome["close"] == "closed"
+    assert isinstance(outcome["call"], Conflict), outcome["call"]
+    assert outcome["call"].code == "station_closed"
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Ticket.id)).where(Ticket.status == "called")) == 0
+        db.session.remove()

@@ -133,7 +133,15 @@ def test_every_non_public_route_needs_login(app, client):
 
 
 def test_public_endpoints_are_few_and_reachable(app, client):
-    assert {"auth.login", "auth.set_language", "static", "api.openapi", "queues.health"} >= PUBLIC_ENDPOINTS
+    assert {
+        "auth.login",
+        "auth.set_language",
+        "static",
+        "api.openapi",
+        "queues.health",
+        "live.device_login",  # a board's or kiosk's set-up link (tests/test_live.py)
+        "api.ticket_status",  # the kiosk's public lookup: rate-limited, no personal data
+    } >= PUBLIC_ENDPOINTS
     assert client.get("/login").status_code == 200
     assert client.get("/healthz").json == {"status": "ok"}
     assert client.get("/api/v1/openapi.json").status_code == 200

@@ -14,6 +14,7 @@ from osbp.api.openapi import document
 from osbp.audit import operations as audit
 from osbp.errors import BadRequest, Invalid
 from osbp.extensions import db
+from osbp.queues import estimator
 from osbp.queues import operations as queues
 from osbp.queues.models import Ticket
 from osbp.workflow import operations as workflow
@@ -35,20 +36,34 @@ def _string(body: dict, key: str, *, required: bool = True) -> str | None:
     return value
 
 
+def _integer(body: dict, key: str) -> int:
+    value = body.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise Invalid(_("The field %(field)s must be a whole number.", field=key), code="invalid_field", field=key)
+    return value
+
+
 def _ticket_for(crossing_id: int):
     return db.session.scalar(select(Ticket).where(Ticket.crossing_id == crossing_id))
 
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(document())
+    from osbp.api.public import extend_openapi  # the live layer's public status and board
+
+    return jsonify(extend_openapi(document()))
 
 
 @bp.post("/tickets")
 def create_ticket():
     body = _body()
     ticket = queues.issue_ticket(
-        current_user.post, _string(body, "direction"), _string(body, "category"), issued_by=current_user
+        current_user.post,
+        _string(body, "direction"),
+        _string(body, "category"),
+        issued_by=current_user,
+        channel=_string(body, "channel", required=False) or "desk",
+        priority=_string(body, "priority", required=False),
     )
     payload = serializers.ticket(ticket)
     payload["crossing_id"] = ticket.crossing_id
@@ -65,12 +80,15 @@ def get_crossing(crossing_id: int):
 
 @bp.get("/stations")
 def list_stations():
-    lengths = queues.queue_lengths(current_user.post_id)
+    waits = estimator.queue_waits(current_user.post_id)
     seated = queues.seated_officers(current_user.post_id)
+    empty = {"length": 0, "wait_seconds": 0}
     return jsonify(
         {
             "stations": [
-                serializers.station(s, lengths.get(s.id, 0), seated.get(s.id, ()))
+                serializers.station(
+                    s, waits.get(s.id, empty)["length"], seated.get(s.id, ()), waits.get(s.id, empty)["wait_seconds"]
+                )
                 for s in queues.list_stations(current_user.post_id)
             ]
         }
@@ -125,3 +143,116 @@ def decide(step_id: int):
     return jsonify(
         {"step": serializers.step(step), "crossing": serializers.crossing(crossing, _ticket_for(crossing.id))}
     )
+
+
+# Tickets by code, the queues' waits, and station actions (docs/queues.md).
+
+
+def _station(station_id: int):
+    return queues.get_station(station_id, current_user.post_id)
+
+
+def _ticket_payload(ticket) -> dict:
+    return {"ticket": serializers.ticket(ticket), "wait": serializers.ticket_wait(estimator.ticket_wait(ticket))}
+
+
+@bp.get("/tickets/<code>")
+def get_ticket(code: str):
+    return jsonify(_ticket_payload(queues.get_ticket_by_code(current_user.post, code)))
+
+
+@bp.post("/tickets/<code>/priority")
+def set_priority(code: str):
+    body = _body()
+    if "priority" not in body:
+        raise Invalid(_("The field %(field)s is required.", field="priority"), code="invalid_field", field="priority")
+    ticket = queues.set_priority(
+        queues.get_ticket_by_code(current_user.post, code),
+        current_user,
+        _string(body, "priority", required=False),
+        _string(body, "reason", required=False),
+    )
+    return jsonify(_ticket_payload(ticket))
+
+
+@bp.post("/tickets/<code>/transfer")
+def transfer_ticket(code: str):
+    body = _body()
+    ticket = queues.get_ticket_by_code(current_user.post, code)
+    ticket = queues.transfer(ticket, _station(_integer(body, "station_id")), current_user)
+    return jsonify(_ticket_payload(ticket))
+
+
+@bp.get("/queues")
+def queue_waits():
+    post_id = current_user.post_id
+    return jsonify(
+        {
+            "stations": [
+                {"station_id": station_id, **line}
+                for station_id, line in sorted(estimator.queue_waits(post_id).items())
+            ],
+            "service_times": [
+                {"step_kind_id": kind, "stage": stage, **times}
+                for (kind, stage), times in sorted(estimator.service_times(post_id).items())
+            ],
+        }
+    )
+
+
+@bp.post("/stations/<int:station_id>/recall")
+def recall(station_id: int):
+    return jsonify({"ticket": serializers.ticket(queues.recall(_station(station_id), current_user))})
+
+
+@bp.post("/stations/<int:station_id>/no-show")
+def no_show(station_id: int):
+    return jsonify({"ticket": serializers.ticket(queues.no_show(_station(station_id), current_user))})
+
+
+@bp.post("/stations/<int:station_id>/transfer")
+def transfer_called(station_id: int):
+    body = _body()
+    station = _station(station_id)
+    target = _station(_integer(body, "station_id"))
+    return jsonify(_ticket_payload(queues.transfer(queues.called_ticket(station), target, current_user)))
+
+
+@bp.post("/stations/<int:station_id>/start")
+def start_service(station_id: int):
+    step = queues.start_service(_station(station_id), current_user)
+    return jsonify({"step": serializers.step(step), "ticket": serializers.ticket(_ticket_for(step.crossing_id))})
+
+
+@bp.post("/stations/<int:station_id>/finish")
+def finish_service(station_id: int):
+    body = _body() if request.get_data() else {}  # no body: cleared
+    step = queues.finish_service(
+        _station(station_id),
+        current_user,
+        _string(body, "outcome", required=False) or "cleared",
+        _string(body, "reason", required=False),
+    )
+    crossing = step.crossing
+    return jsonify(
+        {"step": serializers.step(step), "crossing": serializers.crossing(crossing, _ticket_for(crossing.id))}
+    )
+
+
+@bp.post("/stations/<int:station_id>/pause")
+def pause_station(station_id: int):
+    return jsonify(serializers.station_state(queues.pause_station(_station(station_id), current_user)))
+
+
+@bp.post("/stations/<int:station_id>/open")
+def open_station(station_id: int):
+    return jsonify(serializers.station_state(queues.open_station(_station(station_id), current_user)))
+
+
+@bp.post("/stations/<int:station_id>/close")
+def close_station(station_id: int):
+    station, returned, released = queues.close_station(_station(station_id), current_user)
+    payload = serializers.station_state(station)
+    payload["returned"] = returned.code if returned else None
+    payload["released"] = [t.code for t in released]
+    return jsonify(payload)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from osbp.queues.models import CHANNELS, PRIORITY_KINDS, STATION_STATES, TICKET_STATUSES
+
 _ERROR = {"$ref": "#/components/responses/Error"}
 
 
@@ -81,6 +83,7 @@ def document() -> dict:
                     "responses": {"200": {"description": "New state", "content": _json("DecisionResult")}, **errors},
                 }
             },
+            **_queue_paths(errors),
         },
         "components": {
             "securitySchemes": {
@@ -113,19 +116,29 @@ def _schemas() -> dict:
             "properties": {
                 "direction": {"type": "string", "example": "RW-CD"},
                 "category": {"type": "string", "enum": ["traveller", "trader", "resident", "driver"]},
+                "priority": {"type": "string", "enum": list(PRIORITY_KINDS), "nullable": True},
+                "channel": {"type": "string", "enum": list(CHANNELS), "default": "desk"},
             },
         },
         "Ticket": {
             "type": "object",
             "properties": {
                 "code": {"type": "string", "example": "T-042"},
-                "status": {"type": "string", "enum": ["waiting", "called", "done"]},
+                "status": {"type": "string", "enum": list(TICKET_STATUSES)},
                 "crossing_id": {"type": "integer"},
                 "service_date": {"type": "string", "format": "date"},
                 "station_id": {"type": "integer", "nullable": True},
                 "issued_at": ts,
                 "queued_at": ts,
                 "called_at": ts,
+                "channel": {"type": "string", "enum": list(CHANNELS)},
+                "priority": {"type": "string", "enum": list(PRIORITY_KINDS), "nullable": True},
+                "target_station_id": {
+                    "type": "integer",
+                    "nullable": True,
+                    "description": "After a transfer: the one station the ticket waits for",
+                },
+                "recalls": {"type": "integer", "description": "Recalls since it was called"},
             },
         },
         "StepKind": {
@@ -189,7 +202,7 @@ def _schemas() -> dict:
                 "id": {"type": "integer"},
                 "direction": {"type": "string"},
                 "category": {"type": "string"},
-                "status": {"type": "string", "enum": ["in_progress", "cleared", "refused"]},
+                "status": {"type": "string", "enum": ["in_progress", "cleared", "refused", "no_show"]},
                 "ticket": {"type": "string", "nullable": True},
                 "created_at": ts,
                 "ended_at": ts,
@@ -250,12 +263,180 @@ def _schemas() -> dict:
                             "name": {"type": "string"},
                             "stage": {"type": "string", "enum": ["primary", "secondary"]},
                             "open": {"type": "boolean"},
+                            "state": {"type": "string", "enum": list(STATION_STATES)},
                             "step_kinds": {"type": "array", "items": {"$ref": "#/components/schemas/StepKind"}},
                             "queue_length": {"type": "integer"},
+                            "wait_seconds": {"type": "integer", "description": "Estimated wait of the last in line"},
                             "seated": {"type": "array", "items": {"type": "string"}},
                         },
                     },
                 }
+            },
+        },
+        **_queue_schemas(),
+    }
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _code() -> dict:
+    return {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "example": "T-042"}}
+
+
+def _station_action(summary: str, result: str, errors: dict, body: str | None = None) -> dict:
+    operation = {
+        "summary": summary,
+        "parameters": [_id("station_id")],
+        "responses": {"200": {"description": "Done", "content": _json(result)}, **errors},
+    }
+    if body:
+        operation["requestBody"] = {"required": True, "content": _json(body)}
+    return {"post": operation}
+
+
+def _queue_paths(errors: dict) -> dict:
+    """Tickets by code, the queues' waits, and the station actions (docs/queues.md)."""
+    return {
+        "/tickets/{code}": {
+            "get": {
+                "summary": "A ticket of the caller's post: state, priority, place in line and estimated wait",
+                "parameters": [_code()],
+                "responses": {"200": {"description": "The ticket", "content": _json("TicketWithWait")}, **errors},
+            }
+        },
+        "/tickets/{code}/priority": {
+            "post": {
+                "summary": "Flag (or clear, with null) a ticket's priority, with a reason (audited). Supervisors: any "
+                "ticket in a queue; officers: the ticket called at their counter",
+                "parameters": [_code()],
+                "requestBody": {"required": True, "content": _json("PriorityRequest")},
+                "responses": {"200": {"description": "The ticket", "content": _json("TicketWithWait")}, **errors},
+            }
+        },
+        "/tickets/{code}/transfer": {
+            "post": {
+                "summary": "Move a ticket to another station serving its next step (same code, same place in line). "
+                "Supervisors: any waiting or called ticket; officers: the ticket called at their counter",
+                "parameters": [_code()],
+                "requestBody": {"required": True, "content": _json("TransferRequest")},
+                "responses": {"200": {"description": "The ticket", "content": _json("TicketWithWait")}, **errors},
+            }
+        },
+        "/queues": {
+            "get": {
+                "summary": "Each station's line length and estimated wait, and the service times behind them",
+                "responses": {"200": {"description": "Queues", "content": _json("QueueWaits")}, **errors},
+            }
+        },
+        "/stations/{station_id}/recall": _station_action(
+            "Chime the called ticket again (at most OSBP_MAX_RECALLS times, before the service starts)",
+            "TicketResult",
+            errors,
+        ),
+        "/stations/{station_id}/no-show": _station_action(
+            "After OSBP_MAX_RECALLS recalls: the ticket goes to the end of its queue or is cancelled "
+            "(OSBP_NO_SHOW_POLICY)",
+            "TicketResult",
+            errors,
+        ),
+        "/stations/{station_id}/transfer": _station_action(
+            "Transfer the ticket called here to another station serving its next step",
+            "TicketWithWait",
+            errors,
+            "TransferRequest",
+        ),
+        "/stations/{station_id}/start": _station_action(
+            "The calling officer starts their step on the ticket called here", "StartResult", errors
+        ),
+        "/stations/{station_id}/finish": _station_action(
+            "The calling officer ends their step on the ticket called here (body optional: cleared)",
+            "DecisionResult",
+            errors,
+            "Decision",
+        ),
+        "/stations/{station_id}/pause": _station_action(
+            "Pause: keep the current ticket, call nobody new (supervisors, or an officer seated here)",
+            "StationState",
+            errors,
+        ),
+        "/stations/{station_id}/open": _station_action(
+            "Open a closed station or resume a paused one (supervisors, or an officer seated here)",
+            "StationState",
+            errors,
+        ),
+        "/stations/{station_id}/close": _station_action(
+            "Close: a called ticket not yet started goes back to its queue with its place kept (409 if its service "
+            "started); tickets transferred here wait for any station again",
+            "StationState",
+            errors,
+        ),
+    }
+
+
+def _queue_schemas() -> dict:
+    integer = {"type": "integer"}
+    return {
+        "Wait": {
+            "type": "object",
+            "properties": {
+                "position": {"type": "integer", "description": "1 = next; 0 = called or no longer waiting"},
+                "wait_seconds": integer,
+                "station_ids": {"type": "array", "items": integer, "description": "Stations that may call it"},
+                "servers": {"type": "integer", "description": "Of those, open and staffed for its step"},
+            },
+        },
+        "TicketWithWait": {"type": "object", "properties": {"ticket": _ref("Ticket"), "wait": _ref("Wait")}},
+        "TicketResult": {"type": "object", "properties": {"ticket": _ref("Ticket")}},
+        "StartResult": {"type": "object", "properties": {"step": _ref("Step"), "ticket": _ref("Ticket")}},
+        "PriorityRequest": {
+            "type": "object",
+            "required": ["priority", "reason"],
+            "properties": {
+                "priority": {"type": "string", "enum": list(PRIORITY_KINDS), "nullable": True},
+                "reason": {"type": "string", "maxLength": 500},
+            },
+        },
+        "TransferRequest": {
+            "type": "object",
+            "required": ["station_id"],
+            "properties": {"station_id": {"type": "integer", "minimum": 1}},
+        },
+        "StationState": {
+            "type": "object",
+            "properties": {
+                "id": integer,
+                "code": {"type": "string"},
+                "name": {"type": "string"},
+                "state": {"type": "string", "enum": list(STATION_STATES)},
+                "open": {"type": "boolean"},
+                "returned": {"type": "string", "nullable": True, "description": "close: ticket sent back to its queue"},
+                "released": {"type": "array", "items": {"type": "string"}, "description": "close: targets released"},
+            },
+        },
+        "QueueWaits": {
+            "type": "object",
+            "properties": {
+                "stations": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"station_id": integer, "length": integer, "wait_seconds": integer},
+                    },
+                },
+                "service_times": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "step_kind_id": integer,
+                            "stage": {"type": "string", "enum": ["primary", "secondary"]},
+                            "seconds": {"type": "integer", "description": "Median of recent visits, or the default"},
+                            "samples": integer,
+                        },
+                    },
+                },
             },
         },
     }

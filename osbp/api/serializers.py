@@ -76,17 +76,36 @@ def ticket(t) -> dict:
         "issued_at": _ts(t.issued_at),
         "queued_at": _ts(t.queued_at),
         "called_at": _ts(t.called_at),
+        "channel": t.channel,
+        "priority": t.priority,
+        "target_station_id": t.target_station_id,
+        "recalls": t.recalls,
     }
 
 
-def station(s, queue_length: int, seated=()) -> dict:
+def ticket_wait(wait: dict) -> dict:
+    return {
+        "position": wait["position"],
+        "wait_seconds": wait["wait_seconds"],
+        "station_ids": list(wait["station_ids"]),
+        "servers": wait["servers"],
+    }
+
+
+def station(s, queue_length: int, seated=(), wait_seconds: int | None = None) -> dict:
     return {
         "id": s.id,
         "code": s.code,
         "name": s.name,
         "stage": s.stage,
         "open": s.is_open,
+        "state": s.state,
+        "wait_seconds": wait_seconds,
         "step_kinds": [step_kind(k) for k in s.step_kinds],
         "queue_length": queue_length,
         "seated": [u.username for u in seated],
     }
+
+
+def station_state(s) -> dict:
+    return {"id": s.id, "code": s.code, "name": s.name, "state": s.state, "open": s.is_open}

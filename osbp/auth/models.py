@@ -11,7 +11,10 @@ from osbp.extensions import db
 from osbp.post.models import Agency, Post
 from osbp.types import UTCDateTime, utcnow
 
-ROLES = ("officer", "supervisor", "admin")
+# Device accounts (display boards, kiosks) have no usable password: they log in with a device token
+# (flask --app osbp create-device) and reach only their own live page (deny by default, osbp/web.py).
+DEVICE_ROLES = ("board", "kiosk")
+ROLES = ("officer", "supervisor", "admin", *DEVICE_ROLES)
 
 
 class User(db.Model):
@@ -52,6 +55,14 @@ class User(db.Model):
     @property
     def is_officer(self) -> bool:
         return self.role == "officer" and self.agency_id is not None
+
+    @property
+    def is_device(self) -> bool:
+        return self.role in DEVICE_ROLES
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role in ("supervisor", "admin")
 
 
 class ApiToken(db.Model):

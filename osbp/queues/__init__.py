@@ -1,1 +1,1 @@
-"""Tickets, stations (joint counters), seats and the atomic call-next."""
+"""Tickets, stations (joint counters), seats, the atomic call-next, station actions and the wait estimator."""

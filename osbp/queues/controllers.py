@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from osbp.agencies import immigration
 from osbp.audit import operations as audit
-from osbp.queues import operations
+from osbp.errors import Invalid
+from osbp.i18n import station_name
+from osbp.queues import estimator, operations, qr
 from osbp.queues.blueprint import bp
+from osbp.queues.models import PRIORITY_KINDS
 from osbp.web import form_action, local_path
 from osbp.workflow import operations as workflow
 from osbp.workflow.models import CATEGORIES
@@ -38,7 +41,15 @@ def desk():
         ticket = db.session.get(Ticket, int(request.args["ticket"]))
         if ticket is None or ticket.post_id != current_user.post_id:
             ticket = None
-    return render_template("queues/desk.html", post=current_user.post, categories=CATEGORIES, ticket=ticket)
+    return render_template(
+        "queues/desk.html",
+        post=current_user.post,
+        categories=CATEGORIES,
+        priority_kinds=PRIORITY_KINDS,
+        ticket=ticket,
+        qr=qr.ticket_qr_data_uri(ticket.code) if ticket else None,
+        wait=estimator.ticket_wait(ticket) if ticket else None,
+    )
 
 
 @bp.post("/desk/tickets")
@@ -49,6 +60,8 @@ def issue_ticket():
             request.form.get("direction", ""),
             request.form.get("category", ""),
             issued_by=current_user,
+            channel="desk",
+            priority=request.form.get("priority") or None,
         )
         flash(_("Ticket %(code)s issued.", code=ticket.code), "success")
         return redirect(url_for("queues.desk", ticket=ticket.id))
@@ -95,6 +108,7 @@ def counter(station_id: int):
     actionable = my_step if my_step is not None and steps and steps[0] is my_step else None
     if ticket is not None:
         audit.record("crossing.viewed", user=current_user, obj=ticket.crossing, station_id=station.id)
+    config = current_app.config["OSBP"]
     return render_template(
         "queues/counter.html",
         station=station,
@@ -102,8 +116,13 @@ def counter(station_id: int):
         steps=steps,
         my_step=my_step,
         actionable=actionable,
+        started=any(s.status == "in_progress" for s in steps),
         queue_length=operations.queue_lengths(current_user.post_id).get(station.id, 0),
         document_types=immigration.DOCUMENT_TYPES,
+        max_recalls=config.max_recalls,
+        no_show_policy=config.no_show_policy,
+        transfer_targets=operations.transfer_targets(ticket) if ticket else [],
+        priority_kinds=PRIORITY_KINDS,
     )
 
 
@@ -174,11 +193,14 @@ def _outcome_label(outcome: str) -> str:
 def stations():
     if current_user.role not in ("supervisor", "admin") and not current_user.is_officer:
         abort(403)
+    stations = operations.list_stations(current_user.post_id)
     return render_template(
         "queues/stations.html",
-        stations=operations.list_stations(current_user.post_id),
-        lengths=operations.queue_lengths(current_user.post_id),
+        stations=stations,
+        waits=estimator.queue_waits(current_user.post_id),
         seated=operations.seated_officers(current_user.post_id),
+        may_manage=current_user.role in operations.SUPERVISOR_ROLES,
+        open_stations=[s for s in stations if s.is_open],
     )
 
 
@@ -188,3 +210,125 @@ def crossing(crossing_id: int):
     workflow.ensure_can_view(crossing, current_user)
     audit.record("crossing.viewed", user=current_user, obj=crossing)
     return render_template("queues/crossing.html", crossing=crossing)
+
+
+# Station actions from the counter and stations pages (the same operations as the API; docs/queues.md).
+
+
+def _station_action(station_id: int, run):
+    """Run ``run(station)`` as a form action and go back to the page the form came from."""
+    back = local_path(request.form.get("back"), url_for("queues.counter", station_id=station_id))
+
+    def action():
+        run(operations.get_station(station_id, current_user.post_id))
+        return redirect(back)
+
+    return form_action(action, back)
+
+
+def _form_station_id() -> int:
+    value = request.form.get("station_id", "")
+    if not value.isdigit():
+        raise Invalid(_("Choose a station."), code="invalid_field")
+    return int(value)
+
+
+@bp.post("/counters/<int:station_id>/recall")
+def recall(station_id: int):
+    def run(station):
+        ticket = operations.recall(station, current_user)
+        flash(
+            _(
+                "%(code)s recalled (%(count)s of %(max)s).",
+                code=ticket.code,
+                count=ticket.recalls,
+                max=current_app.config["OSBP"].max_recalls,
+            ),
+            "info",
+        )
+
+    return _station_action(station_id, run)
+
+
+@bp.post("/counters/<int:station_id>/no-show")
+def no_show(station_id: int):
+    def run(station):
+        ticket = operations.no_show(station, current_user)
+        if ticket.status == "cancelled":
+            flash(_("%(code)s did not come: the ticket is cancelled.", code=ticket.code), "info")
+        else:
+            flash(_("%(code)s did not come: back to the end of the queue.", code=ticket.code), "info")
+
+    return _station_action(station_id, run)
+
+
+@bp.post("/counters/<int:station_id>/start")
+def start_service(station_id: int):
+    return _station_action(station_id, lambda station: operations.start_service(station, current_user))
+
+
+@bp.post("/counters/<int:station_id>/transfer")
+def transfer_called(station_id: int):
+    def run(station):
+        target = operations.get_station(_form_station_id(), current_user.post_id)
+        ticket = operations.transfer(operations.called_ticket(station), target, current_user)
+        flash(_("%(code)s transferred to %(station)s.", code=ticket.code, station=station_name(target)), "success")
+
+    return _station_action(station_id, run)
+
+
+@bp.post("/stations/<int:station_id>/pause")
+def pause_station(station_id: int):
+    def run(station):
+        operations.pause_station(station, current_user)
+        flash(_("%(station)s is paused.", station=station_name(station)), "info")
+
+    return _station_action(station_id, run)
+
+
+@bp.post("/stations/<int:station_id>/open")
+def open_station(station_id: int):
+    def run(station):
+        operations.open_station(station, current_user)
+        flash(_("%(station)s is open.", station=station_name(station)), "success")
+
+    return _station_action(station_id, run)
+
+
+@bp.post("/stations/<int:station_id>/close")
+def close_station(station_id: int):
+    def run(station):
+        _station, returned, _released = operations.close_station(station, current_user)
+        flash(_("%(station)s is closed.", station=station_name(station)), "info")
+        if returned is not None:
+            flash(_("%(code)s went back to its queue, first in line.", code=returned.code), "info")
+
+    return _station_action(station_id, run)
+
+
+@bp.post("/tickets/<code>/priority")
+def set_priority(code: str):
+    back = local_path(request.form.get("back"), url_for("queues.home"))
+
+    def action():
+        ticket = operations.get_ticket_by_code(current_user.post, code)
+        operations.set_priority(ticket, current_user, request.form.get("priority") or None, request.form.get("reason"))
+        flash(_("Priority recorded for %(code)s.", code=ticket.code), "success")
+        return redirect(back)
+
+    return form_action(action, back)
+
+
+@bp.post("/tickets/transfer")
+def move_ticket():
+    """Supervisors move a waiting ticket (typed code) to a station, from the stations page."""
+    back = local_path(request.form.get("back"), url_for("queues.stations"))
+
+    def action():
+        ticket = operations.get_ticket_by_code(current_user.post, request.form.get("code", "")[:16])
+        target = operations.get_station(_form_station_id(), current_user.post_id)
+        ticket = operations.transfer(ticket, target, current_user)
+        flash(_("%(code)s transferred to %(station)s.", code=ticket.code, station=station_name(target)), "success")
+        return redirect(back)
+
+    return form_action(action, back)

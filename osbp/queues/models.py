@@ -7,13 +7,20 @@ from datetime import date, datetime
 from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from osbp import config
 from osbp.extensions import db
 from osbp.types import UTCDateTime, utcnow
 from osbp.workflow.models import Crossing, StepKind
 
 CATEGORY_LETTERS = {"trader": "T", "traveller": "P", "resident": "R", "driver": "D"}
-TICKET_STATUSES = ("waiting", "called", "done")
+# waiting → called → (waiting again at the next station …) → done; cancelled after a no-show (policy "cancel").
+TICKET_STATUSES = ("waiting", "called", "done", "cancelled")
 STAGES = ("primary", "secondary")
+# Where a ticket was issued: the entrance desk, the self-service kiosk, or in advance.
+CHANNELS = ("desk", "kiosk", "advance")
+# Vulnerable people served first (with ageing: see osbp/queues/priority.py and docs/queues.md).
+PRIORITY_KINDS = config.PRIORITY_KINDS
+STATION_STATES = ("open", "paused", "closed")
 
 station_step_kinds = Table(
     "station_step_kinds",
@@ -34,13 +41,27 @@ class Station(db.Model):
     code: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(64))
     stage: Mapped[str] = mapped_column(String(16), default="primary")
+    # Closed: calls nothing, takes no seat, no ticket waits for it. Paused (open only): serves its current ticket
+    # but calls nobody new (a break).
     is_open: Mapped[bool] = mapped_column(default=True)
+    paused: Mapped[bool] = mapped_column(default=False)
 
     step_kinds: Mapped[list[StepKind]] = relationship(secondary=station_step_kinds, order_by="StepKind.id")
 
     @property
     def agency_ids(self) -> set[int]:
         return {k.agency_id for k in self.step_kinds}
+
+    @property
+    def state(self) -> str:
+        """open, paused or closed."""
+        if not self.is_open:
+            return "closed"
+        return "paused" if self.paused else "open"
+
+    @property
+    def can_call(self) -> bool:
+        return self.is_open and not self.paused
 
 
 class Seat(db.Model):
@@ -77,7 +98,7 @@ class Ticket(db.Model):
             "post_id",
             "step_kind_id",
             "stage",
-            "queued_at",
+            "rank_at",
             postgresql_where=text("status = 'waiting'"),
             sqlite_where=text("status = 'waiting'"),
         ),
@@ -101,15 +122,23 @@ class Ticket(db.Model):
     step_kind_id: Mapped[int | None] = mapped_column(ForeignKey("step_kinds.id"))
     stage: Mapped[str] = mapped_column(String(16), default="primary")
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # While called: the station serving it.
+    # The queue order: queued_at minus the priority boost. Call-next takes the smallest rank_at (then id).
+    rank_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After a transfer: the one station this ticket waits for (NULL: any station serving its queue).
+    target_station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    # While called: the station serving it, and how many times it was recalled since.
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
     called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     called_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recalls: Mapped[int] = mapped_column(default=0)
+    priority: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16), default="desk")
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     crossing: Mapped[Crossing] = relationship()
-    station: Mapped[Station | None] = relationship()
+    station: Mapped[Station | None] = relationship(foreign_keys=[station_id])
+    target_station: Mapped[Station | None] = relationship(foreign_keys=[target_station_id])
 
 
 class TicketCounter(db.Model):

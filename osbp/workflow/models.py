@@ -152,7 +152,8 @@ class StepEvent(db.Model):
     """Every change of state of a step, timestamped with the officer and station: dwell and service times come from here."""
 
     __tablename__ = "step_events"
-    __table_args__ = (Index("ix_step_events_step_id_at", "step_id", "at"),)
+    # by step: a crossing's timeline; by time: recent service times for the wait estimator (osbp/queues/estimator.py)
+    __table_args__ = (Index("ix_step_events_step_id_at", "step_id", "at"), Index("ix_step_events_at", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"))

@@ -8,12 +8,13 @@ from __future__ import annotations
 import secrets
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from osbp import events
 from osbp.audit import operations as audit
 from osbp.errors import Conflict, Forbidden, Invalid, NotFound
 from osbp.extensions import db
+from osbp.queues import priority
 from osbp.queues.models import Seat, Ticket
 from osbp.types import utcnow
 from osbp.workflow.models import CATEGORIES, OUTCOMES, Crossing, Route, Step, StepEvent
@@ -75,7 +76,10 @@ def create_crossing(post, direction: str, category: str, *, created_by) -> Cross
 
 
 def enqueue(ticket: Ticket, step: Step, *, stage: str = "primary", now=None) -> None:
-    """Put the ticket in the queue for ``step`` (its next control), leaving any station."""
+    """Put the ticket in the queue for ``step`` (its next control), leaving any station.
+
+    Its place is ``rank_at = now - boost`` (osbp/queues/priority.py): a priority ticket keeps its boost in every queue.
+    """
     now = now or utcnow()
     step.status = "waiting"
     step.station_id = None
@@ -85,10 +89,101 @@ def enqueue(ticket: Ticket, step: Step, *, stage: str = "primary", now=None) -> 
     ticket.step_kind_id = step.step_kind_id
     ticket.stage = stage
     ticket.queued_at = now
+    ticket.rank_at = priority.rank_at(now, ticket.priority)
+    ticket.target_station_id = None
     ticket.station_id = None
     ticket.called_at = None
     ticket.called_by_id = None
+    ticket.recalls = 0
     step_event(step, "queued", now, detail={"stage": stage})
+    events.publish(
+        "ticket.queued",
+        {"code": ticket.code, "status": "waiting", "stage": stage},
+        events.ticket_room(ticket.post_id, ticket.code),
+        events.supervisor_room(ticket.post_id),
+    )
+
+
+def requeue(
+    ticket: Ticket,
+    station_id: int,
+    now,
+    *,
+    event: str,
+    user=None,
+    detail: dict | None = None,
+    rank_at=None,
+    target_station_id: int | None = None,
+) -> Step:
+    """Send a called ticket back from its station to the queue of its next open step (transfer, no-show, closing).
+
+    The step at the head of the run this station was serving waits again; the rest of the run goes back to pending.
+    ``rank_at=None`` keeps the ticket's place (its old ``rank_at`` and ``queued_at``); a given ``rank_at`` is a new
+    place, queued now. ``target_station_id`` makes the ticket wait for that one station. The caller holds the ticket
+    row (a guarded UPDATE) before calling this.
+    """
+    run = [s for s in ticket.crossing.steps if s.station_id == station_id and s.status in ("called", "in_progress")]
+    head = run[0] if run else ticket.crossing.next_open_step()
+    detail = detail or {}
+    for step in run:
+        step_event(step, event if step is head else "returned", now, user=user, station_id=station_id, detail=detail)
+        step.status = "pending"
+        step.station_id = None
+        step.called_at = None
+        step.started_at = None
+        step.started_by_id = None
+    head.status = "waiting"
+    if rank_at is not None or head.queued_at is None:
+        head.queued_at = now
+        ticket.queued_at = now
+        ticket.rank_at = rank_at if rank_at is not None else priority.rank_at(now, ticket.priority)
+    ticket.status = "waiting"
+    ticket.step_kind_id = head.step_kind_id
+    ticket.target_station_id = target_station_id
+    ticket.station_id = None
+    ticket.called_at = None
+    ticket.called_by_id = None
+    ticket.recalls = 0
+    step_event(head, "queued", now, detail={"stage": ticket.stage, "station_id": target_station_id})
+    return head
+
+
+def end_as_no_show(ticket: Ticket, station_id: int, now, *, user=None) -> None:
+    """No-show policy "cancel": the crossing ends with status no_show, its open steps are cancelled."""
+    crossing = ticket.crossing
+    for step in crossing.steps:
+        if step.station_id == station_id and step.status in ("called", "in_progress"):
+            step_event(step, "no_show", now, user=user, station_id=station_id)
+        if step.status not in ("cleared", "refused", "cancelled"):
+            step.status = "cancelled"
+            step.station_id = None
+            step_event(step, "cancelled", now, detail={"reason": "no_show"})
+    crossing.status = "no_show"
+    crossing.ended_at = now
+    ticket.status = "cancelled"
+    ticket.step_kind_id = None
+    ticket.station_id = None
+    ticket.target_station_id = None
+
+
+def hold_ticket(step: Step) -> bool:
+    """Lock the ticket while ``step`` is at its station, for the rest of the transaction, then read state again.
+
+    Station actions (recall, no-show, transfer, closing) take the same row lock with a guarded UPDATE first, so a
+    start or a decision never interleaves with them: whichever comes second sees what the first committed.
+    """
+    if step.station_id is None:
+        return False
+    db.session.flush()
+    held = db.session.execute(
+        update(Ticket)
+        .where(Ticket.crossing_id == step.crossing_id, Ticket.status == "called", Ticket.station_id == step.station_id)
+        .values(status="called")
+        .returning(Ticket.id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    db.session.expire_all()
+    return held is not None
 
 
 def steps_here(crossing: Crossing, station) -> list[Step]:
@@ -175,10 +270,21 @@ def ensure_officer_at_step(step: Step, officer) -> None:
 
 
 def start_step(step: Step, officer) -> Step:
+    held = hold_ticket(step)
     ensure_officer_at_step(step, officer)
+    if not held:
+        raise _not_at_counter(step)
     if step.status == "called":
         start(step, officer, utcnow())
+        audit.record("step.started", user=officer, obj=step, crossing_id=step.crossing_id, station_id=step.station_id)
     return step
+
+
+def _not_at_counter(step: Step) -> Conflict:
+    return Conflict(
+        _("This step is not at a counter now (it is %(status)s).", status=step_status_label(step.status)),
+        code="step_not_called",
+    )
 
 
 def start(step: Step, officer, now) -> None:
@@ -190,7 +296,10 @@ def start(step: Step, officer, now) -> None:
 
 def decide_step(step: Step, officer, outcome: str, reason: str | None = None) -> Step:
     """Record cleared / referred / refused on a step and move the crossing and its ticket on."""
+    held = hold_ticket(step)
     ensure_officer_at_step(step, officer)
+    if not held:
+        raise _not_at_counter(step)
     reason = (reason or "").strip() or None
     if outcome not in OUTCOMES:
         raise Invalid(_("The outcome must be cleared, referred or refused."), code="invalid_outcome")
@@ -276,6 +385,12 @@ def _close_ticket(ticket: Ticket) -> None:
     ticket.status = "done"
     ticket.step_kind_id = None
     ticket.station_id = None
+    events.publish(
+        "ticket.done",
+        {"code": ticket.code, "status": "done"},
+        events.ticket_room(ticket.post_id, ticket.code),
+        events.supervisor_room(ticket.post_id),
+    )
 
 
 def _new_gate_pass_code() -> str:

@@ -1,0 +1,192 @@
+"""Live pages: the device link, the display board, the traders' kiosk and the supervisors' live view."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from osbp.audit import operations as audit
+from osbp.errors import Conflict, Forbidden
+from osbp.i18n import STATION_STATE_LABELS, normalise_locale, station_name
+from osbp.live import devices, texts
+from osbp.live import operations as live
+from osbp.live.blueprint import bp
+from osbp.live.limits import OnceKeys, status_limiter
+from osbp.queues import operations as queues
+from osbp.queues.qr import ticket_qr_data_uri
+from osbp.web import form_action
+from osbp.workflow.models import CATEGORIES
+
+KIOSK_IDLE_SECONDS = 120
+KIOSK_REFRESH_SECONDS = 20
+BOARD_REFRESH_SECONDS = 30
+
+
+def _require_role(*roles: str) -> None:
+    if current_user.role not in roles:
+        raise Forbidden(_("This page is for another kind of account."), code="wrong_role")
+
+
+def _kiosk_posts() -> OnceKeys:
+    return current_app.extensions.setdefault("osbp_kiosk_posts", OnceKeys())
+
+
+@bp.get("/device/<token>")
+def device_login(token: str):
+    """Open once on a board or kiosk: logs the device in and leaves the token out of the address bar.
+
+    Guessing is rate-limited like the public status lookup. A browser where a person is logged in is not turned into a
+    device (a link planted on another site must not log an officer out).
+    """
+    if status_limiter().take(f"device-link:{request.remote_addr}", current_app.config["OSBP"].status_rate_per_minute):
+        abort(429)
+    if current_user.is_authenticated and not current_user.is_device:
+        raise Conflict(
+            _(
+                "You are logged in as %(username)s. Log out first, then open the device link.",
+                username=current_user.username,
+            ),
+            code="logged_in",
+        )
+    found = devices.device_for_token(token)
+    if found is None:
+        audit.record("device.login", "failed")
+        abort(404)
+    user, row = found
+    devices.start_device_session(user, row)
+    return redirect(url_for(devices.HOME_ENDPOINTS[user.role]))
+
+
+# -- display board ---------------------------------------------------------------------------------------------------
+
+
+@bp.get("/board")
+def board():
+    _require_role("board")
+    post = current_user.post
+    data = {
+        "stations": live.board_stations(post),
+        "state": live.board_state(post),
+        "state_url": url_for("api.board"),
+        "refresh_seconds": BOARD_REFRESH_SECONDS,
+        "locales": list(texts.BOARD_LOCALES),
+        "labels": {key: texts.translations_of(label) for key, label in texts.BOARD_LABELS.items()},
+    }
+    labels = {key: texts.in_each_language(label) for key, label in texts.BOARD_LABELS.items()}
+    return render_template("live/board.html", post=post, data=data, labels=labels)
+
+
+# -- kiosk -----------------------------------------------------------------------------------------------------------
+
+
+def _locale_scope(locale: str | None):
+    return force_locale(locale) if locale else contextlib.nullcontext()
+
+
+@bp.get("/kiosk")
+def kiosk():
+    _require_role("kiosk")
+    locale = normalise_locale(request.args.get("lang"))
+    ticket = live.normalise_code(request.args.get("ticket", ""))
+    issued = bool(ticket and request.args.get("issued"))
+    with _locale_scope(locale):
+        return render_template(
+            "live/kiosk.html",
+            post=current_user.post,
+            categories=CATEGORIES,
+            here=get_locale().language,
+            ticket=ticket,
+            issued=issued,
+            qr=ticket_qr_data_uri(ticket) if issued else None,
+            nonce=secrets.token_urlsafe(16),
+            rights=[str(right) for right in texts.RIGHTS],
+            complaints=str(texts.COMPLAINTS),
+            idle_seconds=KIOSK_IDLE_SECONDS,
+            refresh_seconds=KIOSK_REFRESH_SECONDS,
+        )
+
+
+@bp.post("/kiosk/tickets")
+def kiosk_issue():
+    """Take a ticket at the kiosk. The form's nonce makes a double tap or a resubmission issue one ticket only."""
+    _require_role("kiosk")
+    locale = normalise_locale(request.form.get("lang"))
+    back = url_for("live.kiosk", lang=locale)
+    nonce = request.form.get("nonce", "")[:64]
+    if len(nonce) < 16:  # the page's form always has one; without it, every ticket would be the first one again
+        abort(400)
+    key = f"{current_user.id}:{nonce}"
+    first, done, result = _kiosk_posts().claim(key)
+    if not first:
+        done.wait(5)
+        return redirect(url_for("live.kiosk", lang=locale, ticket=result[0], issued=1) if result else back)
+    issued = None
+    try:
+        with _locale_scope(locale):
+
+            def action():
+                nonlocal issued
+                ticket = queues.issue_ticket(
+                    current_user.post,
+                    request.form.get("direction", ""),
+                    request.form.get("category", ""),
+                    issued_by=None,
+                    channel="kiosk",
+                )
+                issued = ticket.code
+                return redirect(url_for("live.kiosk", lang=locale, ticket=ticket.code, issued=1))
+
+            return form_action(action, back)
+    finally:
+        _kiosk_posts().finish(key, issued)
+
+
+# -- supervisors' live view ------------------------------------------------------------------------------------------
+
+
+def _supervisor_state() -> dict:
+    _require_role("supervisor", "admin")
+    return live.supervisor_state(current_user.post, current_app.config["OSBP"].wait_target_minutes)
+
+
+@bp.get("/supervisor")
+def supervisor():
+    return render_template("live/supervisor.html", state=_supervisor_state())
+
+
+@bp.get("/supervisor/panel")
+def supervisor_panel():
+    """The live part of the page, fetched again when an event says something changed."""
+    return render_template("live/_supervisor_panel.html", state=_supervisor_state())
+
+
+STATION_ACTIONS = {"open": queues.open_station, "pause": queues.pause_station, "close": queues.close_station}
+
+
+@bp.post("/supervisor/stations/<int:station_id>/<action>")
+def station_action(station_id: int, action: str):
+    """Open, pause or close a station from the live view (the queues' own operations: atomic, audited)."""
+    back = url_for("live.supervisor")
+    _require_role("supervisor", "admin")
+    if action not in STATION_ACTIONS:
+        abort(404)
+
+    def run():
+        station = queues.get_station(station_id, current_user.post_id)
+        STATION_ACTIONS[action](station, current_user)
+        flash(
+            _(
+                "%(station)s: %(state)s.",
+                station=station_name(station),
+                state=STATION_STATE_LABELS.get(station.state, station.state),
+            ),
+            "success",
+        )
+        return redirect(back)
+
+    return form_action(run, back)

@@ -1,0 +1,218 @@
+"""Estimated waits, from recent service times. The rule is written out in docs/queues.md; in short:
+
+1. **Service time of a queue** (a step kind at a stage, e.g. RW immigration exit, primary): from the StepEvent rows of
+   the last ``OSBP_WAIT_WINDOW_MINUTES`` (120), every *visit* — a ticket called at a station until the station's last
+   decision on it (cleared, referred or refused) — counts for the queue of the first step called. The one stop makes
+   a visit cover every step the station serves in a row, so a joint counter's visit is the time the counter is busy.
+   The service time is the median of the last ``OSBP_WAIT_SAMPLES`` (20) visits; with fewer than 3, it is
+   ``OSBP_DEFAULT_SERVICE_SECONDS`` (180).
+2. **Servers**: the stations that could call the ticket (they serve its step kind at its stage, or the one station it
+   was transferred to) that are open, not paused, and have an officer of that step's agency seated. With none, the
+   estimate counts one (a station has to open) and reports ``servers: 0``.
+3. **Position**: 1 + the waiting tickets ranked before it (``rank_at``, then id) that any of those stations could call.
+4. **Wait** = position × service time ÷ servers, in whole seconds. A station's wait is the wait of the last ticket in
+   its line (0 when nobody waits).
+
+Service times move slowly and cost the most to compute (every visit of the window), so each process keeps them per
+post for ``OSBP_WAIT_CACHE_SECONDS`` (30; not under TESTING). Lines, seats and station states are read fresh each call.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from osbp.auth.models import User
+from osbp.extensions import db
+from osbp.queues.models import Seat, Station, Ticket, station_step_kinds
+from osbp.types import utcnow
+from osbp.workflow.models import Step, StepEvent, StepKind
+
+MIN_SAMPLES = 3
+DECISIONS = ("cleared", "referred", "refused")
+
+_cache: dict[tuple[str, int], tuple[float, dict]] = {}
+_cache_lock = threading.Lock()
+
+
+def service_times(post_id: int, now=None) -> dict[tuple[int, str], dict]:
+    """(step kind id, stage) → {"seconds": median visit duration, "samples": visits used}, for queues with visits.
+
+    Cached per process and post for OSBP_WAIT_CACHE_SECONDS, unless ``now`` is given or the app is TESTING.
+    Treat the result as read-only.
+    """
+    ttl = current_app.config["OSBP"].wait_cache_seconds
+    if now is not None or ttl <= 0 or current_app.testing:
+        return _service_times(post_id, now)
+    key = (str(db.engine.url), post_id)
+    cached = _cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < ttl:
+        return cached[1]
+    value = _service_times(post_id, None)
+    with _cache_lock:
+        _cache[key] = (time.monotonic(), value)
+    return value
+
+
+def _service_times(post_id: int, now=None) -> dict[tuple[int, str], dict]:
+    config = current_app.config["OSBP"]
+    since = (now or utcnow()) - timedelta(minutes=config.wait_window_minutes)
+    rows = db.session.execute(
+        select(
+            StepEvent.step_id,
+            StepEvent.kind,
+            StepEvent.at,
+            StepEvent.station_id,
+            Step.crossing_id,
+            Step.position,
+            Step.step_kind_id,
+            Station.stage,
+        )
+        .join(Step, Step.id == StepEvent.step_id)
+        .join(Station, Station.id == StepEvent.station_id)
+        .where(
+            Station.post_id == post_id,
+            StepEvent.at >= since,
+            StepEvent.kind.in_(("called", *DECISIONS)),
+        )
+        .order_by(StepEvent.step_id, StepEvent.id)
+    )
+    called: dict[int, tuple] = {}
+    visits: dict[tuple, list] = {}  # (crossing, station, called at) → [first position, its kind, stage, called, end]
+    for step_id, kind, at, station_id, crossing_id, position, step_kind_id, stage in rows:
+        if kind == "called":
+            called[step_id] = (at, station_id)
+            continue
+        start = called.pop(step_id, None)
+        if start is None or start[1] != station_id:
+            continue
+        key = (crossing_id, station_id, start[0])
+        visit = visits.setdefault(key, [position, step_kind_id, stage, start[0], at])
+        if position < visit[0]:
+            visit[0], visit[1] = position, step_kind_id
+        visit[4] = max(visit[4], at)
+    durations: dict[tuple[int, str], list] = defaultdict(list)
+    for _position, step_kind_id, stage, started, ended in visits.values():
+        durations[(step_kind_id, stage)].append((started, (ended - started).total_seconds()))
+    result = {}
+    for queue, samples in durations.items():
+        recent = [seconds for _, seconds in sorted(samples)[-config.wait_samples :]]
+        if len(recent) >= MIN_SAMPLES:
+            result[queue] = {"seconds": round(statistics.median(recent)), "samples": len(recent)}
+        else:
+            result[queue] = {"seconds": config.default_service_seconds, "samples": len(recent)}
+    return result
+
+
+@dataclass
+class _Station:
+    id: int
+    stage: str
+    can_call: bool
+    is_open: bool
+    kinds: set = field(default_factory=set)
+    staffed_agencies: set = field(default_factory=set)
+
+
+@dataclass
+class _Estimate:
+    """Everything about one post's lines at one moment."""
+
+    stations: dict[int, _Station]
+    # ticket id → (position, wait seconds, eligible station ids, servers)
+    tickets: dict[int, tuple[int, int, tuple[int, ...], int]]
+
+
+def _stations(post_id: int) -> dict[int, _Station]:
+    stations = {
+        s.id: _Station(id=s.id, stage=s.stage, can_call=s.can_call, is_open=s.is_open)
+        for s in db.session.scalars(select(Station).where(Station.post_id == post_id))
+    }
+    for station_id, kind_id in db.session.execute(
+        select(station_step_kinds.c.station_id, station_step_kinds.c.step_kind_id).where(
+            station_step_kinds.c.station_id.in_(stations)
+        )
+    ):
+        stations[station_id].kinds.add(kind_id)
+    for station_id, agency_id in db.session.execute(
+        select(Seat.station_id, User.agency_id)
+        .join(User, User.id == Seat.user_id)
+        .where(Seat.left_at.is_(None), User.post_id == post_id, User.agency_id.is_not(None))
+    ):
+        if station_id in stations:
+            stations[station_id].staffed_agencies.add(agency_id)
+    return stations
+
+
+def estimate(post_id: int, now=None) -> _Estimate:
+    config = current_app.config["OSBP"]
+    stations = _stations(post_id)
+    agency_of = dict(
+        db.session.execute(select(StepKind.id, StepKind.agency_id).where(StepKind.post_id == post_id)).all()
+    )
+    service = service_times(post_id, now)
+    waiting = db.session.execute(
+        select(Ticket.id, Ticket.step_kind_id, Ticket.stage, Ticket.target_station_id)
+        .where(Ticket.post_id == post_id, Ticket.status == "waiting")
+        .order_by(Ticket.rank_at, Ticket.id)
+    ).all()
+
+    lines: dict[tuple, tuple[int, ...]] = {}  # (kind, stage, target) → the stations that could call such a ticket
+    for _id, kind, stage, target in waiting:
+        if (kind, stage, target) not in lines:
+            if target is not None:
+                eligible = (target,)
+            else:
+                eligible = tuple(sorted(s.id for s in stations.values() if s.stage == stage and kind in s.kinds))
+            lines[(kind, stage, target)] = eligible
+    competitors = {
+        key: [other for other, theirs in lines.items() if set(eligible) & set(theirs)]
+        for key, eligible in lines.items()
+    }
+    seen: dict[tuple, int] = defaultdict(int)
+    tickets = {}
+    for ticket_id, kind, stage, target in waiting:
+        key = (kind, stage, target)
+        eligible = lines[key]
+        position = 1 + sum(seen[other] for other in competitors[key])
+        seen[key] += 1
+        servers = sum(
+            1
+            for i in eligible
+            if i in stations and stations[i].can_call and agency_of.get(kind) in stations[i].staffed_agencies
+        )
+        seconds = service.get((kind, stage), {"seconds": config.default_service_seconds})["seconds"]
+        tickets[ticket_id] = (position, round(position * seconds / max(servers, 1)), eligible, servers)
+    return _Estimate(stations=stations, tickets=tickets)
+
+
+def queue_waits(post_id: int, now=None) -> dict[int, dict]:
+    """Station id → {"length": tickets in its line, "wait_seconds": estimated wait of the last of them}."""
+    current = estimate(post_id, now)
+    result = {station_id: {"length": 0, "wait_seconds": 0} for station_id in current.stations}
+    for _position, wait, eligible, _servers in current.tickets.values():
+        for station_id in eligible:
+            if station_id in result:
+                line = result[station_id]
+                line["length"] += 1
+                line["wait_seconds"] = max(line["wait_seconds"], wait)
+    return result
+
+
+def ticket_wait(ticket: Ticket, now=None) -> dict:
+    """{"position", "wait_seconds", "station_ids", "servers"} for one ticket. Called: position 0 at its station."""
+    if ticket.status == "called":
+        return {"position": 0, "wait_seconds": 0, "station_ids": [ticket.station_id], "servers": 1}
+    if ticket.status != "waiting":
+        return {"position": 0, "wait_seconds": 0, "station_ids": [], "servers": 0}
+    current = estimate(ticket.post_id, now)
+    position, wait, eligible, servers = current.tickets.get(ticket.id, (1, 0, (), 0))
+    open_ids = [i for i in eligible if i in current.stations and current.stations[i].is_open]
+    return {"position": position, "wait_seconds": wait, "station_ids": open_ids, "servers": servers}

@@ -1,0 +1,265 @@
+/* Display board: "T-042 → Counter 3", the last calls and the waits per counter, live over Socket.IO.
+ * Every text comes from the page (#board-data, translated on the server). A chime (Web Audio API) plays when a
+ * ticket is called or recalled. Station names rotate through the post's languages in the lists. */
+(function () {
+  "use strict";
+
+  var data = JSON.parse(document.getElementById("board-data").textContent);
+  var locales = data.locales;
+  var calls = data.state.calls.slice();
+  var MAX_CALLS = 7; // the current call and the six before it
+  var body = document.body;
+
+  // -- drawing -------------------------------------------------------------------------------------------------
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function stationNames(stationId, fallback) {
+    var station = data.stations[String(stationId)];
+    var names = {};
+    locales.forEach(function (locale) {
+      names[locale] = station ? station.names[locale] : fallback || "";
+    });
+    return names;
+  }
+
+  // One span per language; CSS shows the one of the moment (body[data-lang]).
+  function rotating(names) {
+    var span = el("span", "rot");
+    locales.forEach(function (locale) {
+      var part = el("span", null, names[locale]);
+      part.lang = locale;
+      span.appendChild(part);
+    });
+    return span;
+  }
+
+  // Each different text once, side by side (rw · fr · en).
+  function sideBySide(names) {
+    var span = el("span", "tri");
+    var seen = {};
+    locales.forEach(function (locale) {
+      var text = names[locale];
+      if (!text || seen[text]) return;
+      seen[text] = true;
+      var part = el("span", null, text);
+      part.lang = locale;
+      span.appendChild(part);
+    });
+    return span;
+  }
+
+  function renderNow() {
+    var code = document.getElementById("now-code");
+    var station = document.getElementById("now-station");
+    station.textContent = "";
+    if (!calls.length) {
+      code.textContent = "—";
+      return;
+    }
+    code.textContent = calls[0].code;
+    station.appendChild(sideBySide(stationNames(calls[0].station_id, calls[0].station)));
+  }
+
+  function renderHistory() {
+    var list = document.getElementById("history");
+    list.textContent = "";
+    calls.slice(1, MAX_CALLS).forEach(function (call) {
+      var item = el("li");
+      item.appendChild(el("span", "history-code", call.code));
+      item.appendChild(el("span", "history-arrow", "→"));
+      var where = el("span", "history-station");
+      where.appendChild(rotating(stationNames(call.station_id, call.station)));
+      item.appendChild(where);
+      list.appendChild(item);
+    });
+  }
+
+  function icon(id) {
+    return document.getElementById(id).content.firstElementChild.cloneNode(true);
+  }
+
+  function renderWaits(queues) {
+    var list = document.getElementById("waits");
+    list.textContent = "";
+    queues.forEach(function (queue) {
+      var state = queue.state || (queue.open ? "open" : "closed");
+      var item = el("li", "wait-card " + state);
+      var name = el("p", "wait-name");
+      name.appendChild(rotating(stationNames(queue.station_id, queue.station_code)));
+      item.appendChild(name);
+      var figures = el("p", "wait-figures");
+      if (state !== "open") {
+        figures.appendChild(rotating(data.labels[state] || data.labels.closed));
+      } else {
+        var waiting = el("span", "wait-count");
+        waiting.appendChild(icon("icon-waiting"));
+        waiting.appendChild(document.createTextNode(String(queue.waiting)));
+        figures.appendChild(waiting);
+        var wait = el("span", "wait-time");
+        wait.appendChild(icon("icon-wait"));
+        wait.appendChild(
+          document.createTextNode(queue.wait_minutes === null ? "—" : queue.wait_minutes + " min")
+        );
+        figures.appendChild(wait);
+      }
+      item.appendChild(figures);
+      list.appendChild(item);
+    });
+  }
+
+  function ring() {
+    var now = document.getElementById("now");
+    now.classList.remove("ring");
+    void now.offsetWidth; // restart the animation
+    now.classList.add("ring");
+  }
+
+  // -- the chime ----------------------------------------------------------------------------------------------
+
+  var audio = null;
+  var soundButton = document.getElementById("sound");
+
+  function audioContext() {
+    if (!audio) {
+      var Context = window.AudioContext || window.webkitAudioContext;
+      if (!Context) return null;
+      audio = new Context();
+      audio.onstatechange = showSoundButton;
+    }
+    return audio;
+  }
+
+  function showSoundButton() {
+    soundButton.hidden = !audio || audio.state === "running";
+  }
+
+  function tone(context, frequency, start, length) {
+    var oscillator = context.createOscillator();
+    var gain = context.createGain();
+    oscillator.type = "sine";
+    oscillator.frequency.value = frequency;
+    gain.gain.setValueAtTime(0.0001, start);
+    gain.gain.exponentialRampToValueAtTime(0.6, start + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, start + length);
+    oscillator.connect(gain);
+    gain.connect(context.destination);
+    oscillator.start(start);
+    oscillator.stop(start + length + 0.05);
+  }
+
+  // "Ding-dong" (E5, C5); a recall rings it twice.
+  function chime(times) {
+    body.dataset.chimes = String(Number(body.dataset.chimes || 0) + 1);
+    var context = audioContext();
+    if (!context || context.state !== "running") return;
+    var at = context.currentTime + 0.05;
+    for (var i = 0; i < times; i += 1) {
+      tone(context, 659.25, at, 1.0);
+      tone(context, 523.25, at + 0.5, 1.4);
+      at += 1.6;
+    }
+    body.dataset.chimesPlayed = String(Number(body.dataset.chimesPlayed || 0) + 1);
+  }
+
+  function unlockSound() {
+    var context = audioContext();
+    if (context && context.state !== "running") context.resume().then(showSoundButton);
+  }
+
+  soundButton.addEventListener("click", unlockSound);
+  document.addEventListener("pointerdown", unlockSound);
+  audioContext();
+  if (audio && audio.state !== "running") audio.resume().catch(function () {}).then(showSoundButton);
+  showSoundButton();
+
+  // -- live updates -------------------------------------------------------------------------------------------
+
+  function called(call, recall) {
+    calls = calls.filter(function (c) {
+      return c.code !== call.code;
+    });
+    calls.unshift({ code: call.code, station_id: call.station_id, station: call.station });
+    calls = calls.slice(0, MAX_CALLS);
+    renderNow();
+    renderHistory();
+    ring();
+    chime(recall ? 2 : 1);
+  }
+
+  function refresh(withCalls) {
+    return fetch(data.state_url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (response.status === 401 || response.status === 403) window.location.reload(); // revoked
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      })
+      .then(function (state) {
+        if (withCalls) {
+          calls = state.calls.slice(0, MAX_CALLS);
+          renderNow();
+          renderHistory();
+        }
+        renderWaits(state.queues);
+      })
+      .catch(function () {});
+  }
+
+  var offline = document.getElementById("offline");
+  var socket = io(); // long-polling first, then upgraded to a WebSocket
+  socket.on("connect", function () {
+    offline.hidden = true;
+    body.dataset.live = "yes";
+    refresh(true); // resynchronise after a reconnection
+  });
+  socket.on("disconnect", function () {
+    offline.hidden = false;
+    body.dataset.live = "no";
+  });
+  socket.on("connect_error", function () {
+    offline.hidden = false;
+  });
+  socket.on("event", function (message) {
+    if (message.type === "ticket.called") called(message.data, false);
+    else if (message.type === "ticket.recalled") called(message.data, true);
+    else if (message.type === "station.changed") refresh(false);
+    else if (message.type === "session.revoked") window.location.reload();
+  });
+
+  // -- clock, language rotation, periodic refresh -------------------------------------------------------------
+
+  var clock = document.getElementById("clock");
+  function tick() {
+    try {
+      clock.textContent = new Date().toLocaleTimeString("fr-FR", {
+        hour: "2-digit",
+        minute: "2-digit",
+        timeZone: clock.dataset.timezone,
+      });
+    } catch (error) {
+      clock.textContent = new Date().toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
+    }
+  }
+
+  var turn = 0;
+  function rotate() {
+    body.dataset.lang = locales[turn % locales.length];
+    turn += 1;
+  }
+
+  renderNow();
+  renderHistory();
+  renderWaits(data.state.queues);
+  rotate();
+  tick();
+  setInterval(rotate, 6000);
+  setInterval(tick, 10000);
+  setInterval(function () {
+    refresh(false);
+  }, data.refresh_seconds * 1000);
+})();

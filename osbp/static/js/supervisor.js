@@ -1,0 +1,52 @@
+/* Supervisors' live view: when an event reaches this supervisor (post or supervisor room), fetch the panel again
+ * (server-rendered and translated HTML) and put it in place. At most one fetch per second; every 20 s anyway. */
+(function () {
+  "use strict";
+
+  var panel = document.getElementById("live-panel");
+  var status = document.getElementById("live-status");
+  var pending = null;
+  var busy = false;
+
+  function refresh() {
+    pending = null;
+    if (busy) {
+      later();
+      return;
+    }
+    busy = true;
+    fetch(panel.dataset.url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) {
+        if (response.redirected || !response.ok) throw new Error(String(response.status));
+        return response.text();
+      })
+      .then(function (html) {
+        panel.innerHTML = html; // our own template, autoescaped on the server
+        document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
+      })
+      .catch(function () {})
+      .then(function () {
+        busy = false;
+      });
+  }
+
+  function later() {
+    if (!pending) pending = setTimeout(refresh, 1000);
+  }
+
+  var socket = io();
+  socket.on("connect", function () {
+    status.textContent = status.dataset.connected;
+    document.body.dataset.live = "yes";
+    later();
+  });
+  socket.on("disconnect", function () {
+    status.textContent = status.dataset.disconnected;
+    document.body.dataset.live = "no";
+  });
+  socket.on("event", function (message) {
+    if (message.type === "session.revoked") window.location.reload();
+    else later();
+  });
+  setInterval(later, 20000);
+})();

@@ -1,0 +1,213 @@
+"""The wait estimator (osbp/queues/estimator.py, docs/queues.md) on recorded data: StepEvent rows with known
+service times, tickets waiting, officers seated — and the estimates worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from osbp import events
+from osbp.auth.models import User
+from osbp.extensions import db
+from osbp.post.models import Post
+from osbp.queues import estimator
+from osbp.queues import operations as queues
+from osbp.queues.models import Station, Ticket
+from osbp.types import utcnow
+from osbp.workflow import operations as workflow
+from osbp.workflow.models import StepEvent, StepKind
+
+
+@pytest.fixture
+def hall(app, monkeypatch):
+    """An app context on the demo post with helpers to record history and set up the hall."""
+    with app.app_context():
+        yield Hall(app, monkeypatch)
+        db.session.rollback()
+        events.discard()
+        db.session.remove()
+
+
+class Hall:
+    def __init__(self, app, monkeypatch):
+        self.app = app
+        self.monkeypatch = monkeypatch
+        self.post = db.session.scalar(select(Post))
+        self.now = utcnow()
+
+    def configure(self, **changes):
+        self.monkeypatch.setitem(self.app.config, "OSBP", self.app.config["OSBP"].replace(**changes))
+
+    def station(self, code) -> Station:
+        return db.session.scalar(select(Station).where(Station.code == code))
+
+    def kind(self, code) -> StepKind:
+        return db.session.scalar(select(StepKind).where(StepKind.code == code))
+
+    def seat(self, username, station_code):
+        queues.take_seat(self.station(station_code), db.session.scalar(select(User).where(User.username == username)))
+        db.session.flush()
+
+    def visit(self, station_code, seconds, *, ago_minutes=10, direction="RW-CD", run=1, outcome="cleared"):
+        """A past visit: the first ``run`` steps of a new crossing called together at a station ``ago_minutes`` ago;
+        the last of them decided (``outcome``) ``seconds`` later, the others after half of that."""
+        crossing = workflow.create_crossing(self.post, direction, "traveller", created_by=None)
+        db.session.flush()
+        station = self.station(station_code)
+        called_at = self.now - timedelta(minutes=ago_minutes)
+        steps = crossing.steps[:run]
+        for index, step in enumerate(steps):
+            db.session.add(StepEvent(step_id=step.id, kind="called", at=called_at, station_id=station.id))
+            at = seconds if index == len(steps) - 1 else seconds / 2
+            db.session.add(
+                StepEvent(step_id=step.id, kind=outcome, at=called_at + timedelta(seconds=at), station_id=station.id)
+            )
+        db.session.flush()
+        return crossing
+
+    def issue(self, direction="RW-CD", count=1, **options) -> list[Ticket]:
+        return [queues.issue_ticket(self.post, direction, "traveller", **options) for _ in range(count)]
+
+    def times(self):
+        return estimator.service_times(self.post.id, now=self.now)
+
+    def waits(self):
+        return estimator.queue_waits(self.post.id, now=self.now)
+
+
+def test_service_time_is_the_median_of_recent_visits(hall):
+    for seconds in (60, 120, 180, 240, 600):
+        hall.visit("C1", seconds)
+    rw_exit = hall.kind("RW-IMM-EXIT").id
+    assert hall.times() == {(rw_exit, "primary"): {"seconds": 180, "samples": 5}}
+
+
+def test_fewer_than_three_visits_use_the_configured_default(hall):
+    hall.configure(default_service_seconds=300)
+    hall.visit("C1", 30)
+    hall.visit("C1", 40)
+    assert hall.times()[(hall.kind("RW-IMM-EXIT").id, "primary")] == {"seconds": 300, "samples": 2}
+
+
+def test_only_the_last_samples_inside_the_window_count(hall):
+    hall.configure(wait_samples=3, wait_window_minutes=120)
+    hall.visit("C1", 1000, ago_minutes=130)  # outside the two hours
+    for ago, seconds in ((50, 900), (40, 100), (30, 200), (20, 300)):  # the oldest of these is beyond the last 3
+        hall.visit("C1", seconds, ago_minutes=ago)
+    assert hall.times()[(hall.kind("RW-IMM-EXIT").id, "primary")] == {"seconds": 200, "samples": 3}
+
+
+def test_a_one_stop_visit_lasts_until_the_counters_last_decision(hall):
+    # RW exit decided after 45 s, CD entry (same call, same counter) after 90 s: the counter was busy 90 s.
+    for _ in range(3):
+        hall.visit("C1", 90, run=2)
+    rw_exit, cd_entry = hall.kind("RW-IMM-EXIT").id, hall.kind("CD-IMM-ENTRY").id
+    times = hall.times()
+    assert times[(rw_exit, "primary")] == {"seconds": 90, "samples": 3}
+    assert (cd_entry, "primary") not in times
+
+
+def test_a_referral_ends_the_visit_and_secondary_visits_count_for_secondary(hall):
+    for seconds in (100, 200, 300):
+        crossing = hall.visit("C1", seconds, outcome="referred")
+        step = crossing.steps[0]
+        s1 = hall.station("S1")
+        called = hall.now - timedelta(minutes=5)
+        db.session.add(StepEvent(step_id=step.id, kind="called", at=called, station_id=s1.id))
+        db.session.add(StepEvent(step_id=step.id, kind="cleared", at=called + timedelta(seconds=600), station_id=s1.id))
+    db.session.flush()
+    rw_exit = hall.kind("RW-IMM-EXIT").id
+    assert hall.times() == {
+        (rw_exit, "primary"): {"seconds": 200, "samples": 3},
+        (rw_exit, "secondary"): {"seconds": 600, "samples": 3},
+    }
+
+
+def test_waits_are_position_times_service_time_over_staffed_stations(hall):
+    for _ in range(3):
+        hall.visit("C1", 120)
+    first, second, third, fourth = hall.issue(count=4)
+    c1, c2, c3 = hall.station("C1").id, hall.station("C2").id, hall.station("C3").id
+
+    # Nobody seated: one station is assumed, and servers says 0.
+    assert estimator.ticket_wait(third, now=hall.now) == {
+        "position": 3,
+        "wait_seconds": 360,
+        "station_ids": [c1, c2],
+        "servers": 0,
+    }
+    # A CD officer does not serve RW exit: C1 is not staffed for that queue yet.
+    hall.seat("cd-immigration-1", "C1")
+    assert estimator.ticket_wait(first, now=hall.now)["servers"] == 0
+    hall.seat("rw-immigration-1", "C1")
+    hall.seat("rw-immigration-2", "C2")
+    assert [estimator.ticket_wait(t, now=hall.now)["wait_seconds"] for t in (first, second, third, fourth)] == [
+        60,
+        120,
+        180,
+        240,
+    ]
+    waits = hall.waits()
+    assert waits[c1] == waits[c2] == {"length": 4, "wait_seconds": 240}
+    assert waits[c3] == {"length": 0, "wait_seconds": 0}
+
+    # A paused station does not serve: one server left.
+    queues.pause_station(hall.station("C2"), db.session.scalar(select(User).where(User.username == "supervisor-1")))
+    assert estimator.ticket_wait(fourth, now=hall.now)["wait_seconds"] == 480
+
+
+def test_position_counts_everyone_ahead_for_the_same_counters(hall):
+    for _ in range(3):
+        hall.visit("C1", 100)
+    hall.seat("rw-immigration-1", "C1")
+    hall.seat("cd-immigration-1", "C1")
+    (leaving_cd,) = hall.issue("CD-RW")  # CD exit: also called at C1 and C2
+    (leaving_rw,) = hall.issue("RW-CD")
+    (urgent,) = hall.issue("RW-CD", priority="pregnant")  # boosted ahead of both
+    positions = {t.code: estimator.ticket_wait(t, now=hall.now)["position"] for t in (leaving_cd, leaving_rw, urgent)}
+    assert positions == {urgent.code: 1, leaving_cd.code: 2, leaving_rw.code: 3}
+    # Its own queue's service time: 100 s for RW exit (recorded), the default 180 s for CD exit (no visits).
+    assert estimator.ticket_wait(leaving_rw, now=hall.now)["wait_seconds"] == 300
+    assert estimator.ticket_wait(leaving_cd, now=hall.now)["wait_seconds"] == 360
+
+
+def test_a_transferred_ticket_is_in_its_target_line_only(hall):
+    supervisor = db.session.scalar(select(User).where(User.username == "supervisor-1"))
+    first, moved = hall.issue(count=2)
+    c1, c2 = hall.station("C1"), hall.station("C2")
+    queues.transfer(moved, c2, supervisor)
+    moved = db.session.get(Ticket, moved.id)
+    waits = hall.waits()
+    assert waits[c1.id]["length"] == 1 and waits[c2.id]["length"] == 2
+    assert estimator.ticket_wait(moved, now=hall.now)["station_ids"] == [c2.id]
+    assert estimator.ticket_wait(moved, now=hall.now)["position"] == 2  # `first` may still be called at C2
+
+
+def test_called_and_finished_tickets(hall):
+    hall.seat("rw-immigration-1", "C1")
+    officer = db.session.scalar(select(User).where(User.username == "rw-immigration-1"))
+    (ticket,) = hall.issue()
+    c1 = hall.station("C1")
+    queues.call_next(c1, officer)
+    ticket = db.session.get(Ticket, ticket.id)
+    assert estimator.ticket_wait(ticket) == {"position": 0, "wait_seconds": 0, "station_ids": [c1.id], "servers": 1}
+    ticket.status = "done"
+    assert estimator.ticket_wait(ticket)["station_ids"] == []
+
+
+def test_service_times_are_cached_per_process_for_a_while(hall, monkeypatch):
+    monkeypatch.setattr(estimator, "_cache", {})
+    monkeypatch.setitem(hall.app.config, "TESTING", False)  # the cache is off under TESTING
+    hall.configure(wait_cache_seconds=30)
+    rw_exit = (hall.kind("RW-IMM-EXIT").id, "primary")
+    for _ in range(3):
+        hall.visit("C1", 100)
+    assert estimator.service_times(hall.post.id)[rw_exit]["seconds"] == 100
+    for _ in range(6):
+        hall.visit("C1", 400)
+    assert estimator.service_times(hall.post.id)[rw_exit]["seconds"] == 100  # from the cache
+    assert estimator.service_times(hall.post.id, now=hall.now)[rw_exit]["seconds"] == 400  # computed
+    hall.configure(wait_cache_seconds=0)
+    assert estimator.service_times(hall.post.id)[rw_exit]["seconds"] == 400
