@@ -39,11 +39,14 @@ def create_app(config: Config | dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    # Redis pub/sub ignores database numbers: each deployment sharing a Redis server needs its own channel.
+    queue_options = {"channel": base.socketio_channel} if base.socketio_message_queue else {}
     socketio.init_app(
         app,
         async_mode="threading",
         message_queue=base.socketio_message_queue or None,
         cors_allowed_origins=None,  # None = same origin only; never "*"
+        **queue_options,
     )
 
     from osbp import sockets, web  # noqa: F401  (sockets registers its handlers)

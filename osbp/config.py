@@ -23,6 +23,7 @@ class Config:
     secret_key: str = DEFAULT_SECRET_KEY
     database_url: str = ""
     socketio_message_queue: str = ""
+    socketio_channel: str = "osbp"  # the message queue's pub/sub channel: one per deployment sharing a Redis server
     default_locale: str = "en"
     timezone: str = "Africa/Kigali"
     max_content_length: int = 1024 * 1024
@@ -59,6 +60,7 @@ class Config:
             secret_key=secret_key,
             database_url=database_url,
             socketio_message_queue=environ.get("OSBP_SOCKETIO_MESSAGE_QUEUE", ""),
+            socketio_channel=environ.get("OSBP_SOCKETIO_CHANNEL", "") or "osbp",
             default_locale=environ.get("OSBP_DEFAULT_LOCALE", "en"),
             timezone=environ.get("OSBP_TIMEZONE", "Africa/Kigali"),
             max_content_length=int(environ.get("OSBP_MAX_CONTENT_LENGTH", 1024 * 1024)),

@@ -211,3 +211,76 @@ def test_service_times_are_cached_per_process_for_a_while(hall, monkeypatch):
     assert estimator.service_times(hall.post.id, now=hall.now)[rw_exit]["seconds"] == 400  # computed
     hall.configure(wait_cache_seconds=0)
     assert estimator.service_times(hall.post.id)[rw_exit]["seconds"] == 400
+
+
+def _whole_post_answer(ticket, now) -> dict:
+    """ticket_wait() as it was: the ticket's entry in the whole post's estimate."""
+    current = estimator.estimate(ticket.post_id, now)
+    position, wait, eligible, servers = current.tickets.get(ticket.id, (1, 0, (), 0))
+    open_ids = [i for i in eligible if i in current.stations and current.stations[i].is_open]
+    return {"position": position, "wait_seconds": wait, "station_ids": open_ids, "servers": servers}
+
+
+def test_one_ticket_answer_matches_the_whole_post_estimate(hall):
+    """ticket_wait() counts one ticket's place in one query: the same answer as ranking the whole post, for
+    overlapping lines (joint counters, a counter serving one kind only), transfers, stages, priorities and ties."""
+    import random
+
+    rng = random.Random(7)
+    for _ in range(3):
+        hall.visit("C1", 120)
+        hall.visit("C3", 90)
+    kinds = list(db.session.scalars(select(StepKind).where(StepKind.post_id == hall.post.id)))
+    solo = Station(post_id=hall.post.id, code="C9", name="Counter 9", stage="primary", is_open=True)
+    solo.step_kinds = [next(k for k in kinds if k.agency.kind == "immigration")]
+    db.session.add(solo)
+    db.session.flush()
+    hall.seat("rw-immigration-1", "C1")
+    hall.seat("cd-immigration-1", "C2")
+    hall.seat("rw-health-1", "C3")
+    supervisor = db.session.scalar(select(User).where(User.username == "supervisor-1"))
+    queues.pause_station(hall.station("C2"), supervisor)
+    hall.station("C5").is_open = False
+    stations = list(db.session.scalars(select(Station).where(Station.post_id == hall.post.id)))
+    tickets = []
+    for _ in range(60):
+        (ticket,) = hall.issue(rng.choice(("RW-CD", "CD-RW")), priority=rng.choice((None, None, None, "elderly")))
+        roll = rng.random()
+        if roll < 0.25:  # a later step of the crossing, at either stage
+            ticket.step_kind_id = rng.choice(kinds).id
+            ticket.stage = rng.choice(("primary", "secondary"))
+        elif roll < 0.4:  # transferred
+            ticket.target_station_id = rng.choice(stations).id
+        if tickets and rng.random() < 0.15:  # same rank as an earlier ticket: id decides
+            ticket.rank_at = rng.choice(tickets).rank_at
+        tickets.append(ticket)
+    db.session.flush()
+    answers = [estimator.ticket_wait(t, now=hall.now) for t in tickets]
+    assert answers == [_whole_post_answer(t, hall.now) for t in tickets]
+    assert len({a["position"] for a in answers}) > 10 and any(a["servers"] for a in answers)
+
+
+def test_a_ticket_status_costs_the_same_statements_however_long_the_lines(hall):
+    from sqlalchemy import event
+
+    hall.seat("rw-immigration-1", "C1")
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    def statements_for(ticket):
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            estimator.ticket_wait(ticket, now=hall.now)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    (first,) = hall.issue()
+    db.session.flush()
+    few = statements_for(first)
+    *_, last = hall.issue(count=30)
+    db.session.flush()
+    assert statements_for(last) == few <= 8

@@ -41,7 +41,29 @@ def step(s) -> dict:
     }
 
 
+def _load_events(steps) -> None:
+    """Load the timelines of these steps in one query, instead of one lazy load per step."""
+    from sqlalchemy import inspect, select
+    from sqlalchemy.orm.attributes import NO_VALUE, set_committed_value
+
+    from osbp.extensions import db
+    from osbp.workflow.models import StepEvent
+
+    unloaded = [s for s in steps if s.id is not None and inspect(s).attrs.events.loaded_value is NO_VALUE]
+    if not unloaded:
+        return
+    by_step = {s.id: [] for s in unloaded}
+    # autoflush first: events added to the session but not yet written are in the answer
+    for event in db.session.scalars(
+        select(StepEvent).where(StepEvent.step_id.in_(by_step)).order_by(StepEvent.step_id, StepEvent.id)
+    ):
+        by_step[event.step_id].append(event)
+    for s in unloaded:
+        set_committed_value(s, "events", by_step[s.id])
+
+
 def crossing(c, ticket=None) -> dict:
+    _load_events(c.steps)
     return {
         "id": c.id,
         "direction": c.direction,

@@ -98,12 +98,12 @@ def create_token(username: str) -> str:
 
 
 def user_for_token(token: str) -> User | None:
-    row = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+    """The active user holding this unrevoked token (one statement), else None."""
+    return db.session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
     )
-    if row is None or not row.user.active:
-        return None
-    return row.user
 
 
 def _digest(token: str) -> str:

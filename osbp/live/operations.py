@@ -72,8 +72,10 @@ def waiting_place(ticket: Ticket) -> tuple[int | None, int | None, list[Station]
     ticket_wait = _hook("osbp.queues.estimator", "ticket_wait")
     if ticket_wait is not None:
         info = ticket_wait(ticket)
-        stations = [db.session.get(Station, i) for i in info.get("station_ids", ())]
-        return info.get("position"), _wait_minutes(info.get("wait_seconds")), [s for s in stations if s is not None]
+        ids = list(info.get("station_ids", ()))
+        loaded = {s.id: s for s in db.session.scalars(select(Station).where(Station.id.in_(ids)))} if ids else {}
+        stations = [loaded[i] for i in ids if i in loaded]  # one query, in the estimator's order
+        return info.get("position"), _wait_minutes(info.get("wait_seconds")), stations
     stations = stations_serving(ticket.post_id, ticket.step_kind_id, ticket.stage) if ticket.step_kind_id else []
     return _arrival_position(ticket), None, stations
 

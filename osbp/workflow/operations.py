@@ -8,7 +8,9 @@ from __future__ import annotations
 import secrets
 
 from flask_babel import gettext as _
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, update
+from sqlalchemy.orm.base import NO_VALUE
 
 from osbp import events
 from osbp.audit import operations as audit
@@ -401,9 +403,19 @@ def _new_gate_pass_code() -> str:
 
 
 def step_event(step: Step, kind: str, at, *, user=None, station_id=None, detail=None) -> None:
-    step.events.append(
-        StepEvent(kind=kind, at=at, user_id=getattr(user, "id", None), station_id=station_id, detail=detail)
-    )
+    """Record a StepEvent without loading the step's timeline.
+
+    Appending to ``step.events`` would first load every event of the step; when that collection is not loaded yet,
+    the event is added to the session on its own and a later read of ``step.events`` (autoflush) still sees it.
+    A new step (no id yet) or a loaded collection gets the event appended, as before.
+    """
+    event = StepEvent(kind=kind, at=at, user_id=getattr(user, "id", None), station_id=station_id, detail=detail)
+    state = sa_inspect(step)
+    if state.identity is None or state.attrs.events.loaded_value is not NO_VALUE:
+        step.events.append(event)
+        return
+    event.step_id = state.identity[0]  # the primary key, without refreshing an expired step
+    db.session.add(event)
 
 
 def step_status_label(status: str) -> str:
