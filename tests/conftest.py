@@ -96,6 +96,20 @@ def client(app):
     return app.test_client()
 
 
+def audit_rows(app, action: str, columns=("outcome", "username", "user_id")) -> list[tuple]:
+    """The audit rows of one action, oldest first, as tuples of the named AuditEvent columns."""
+    from osbp.audit.models import AuditEvent
+
+    with app.app_context():
+        rows = db.session.execute(
+            db.select(*(getattr(AuditEvent, column) for column in columns))
+            .where(AuditEvent.action == action)
+            .order_by(AuditEvent.id)
+        ).all()
+        db.session.remove()
+    return [tuple(row) for row in rows]
+
+
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -19,7 +19,7 @@ from osbp.errors import Invalid
 from osbp.extensions import db
 from osbp.post.seed import DEMO_PASSWORDS
 from osbp.types import utcnow
-from tests.conftest import csrf_from, reset_database
+from tests.conftest import audit_rows, csrf_from, reset_database
 
 COOKIE = "osbp_session"
 WRONG = "not-the-right-password"
@@ -36,17 +36,6 @@ def post_login(client, username: str, password: str, **headers):
     return client.post(
         "/login", data={"username": username, "password": password, "csrf_token": token}, headers=headers
     )
-
-
-def audit_rows(app, action: str) -> list[tuple[str, str | None, int | None]]:
-    with app.app_context():
-        rows = db.session.execute(
-            select(AuditEvent.outcome, AuditEvent.username, AuditEvent.user_id)
-            .where(AuditEvent.action == action)
-            .order_by(AuditEvent.id)
-        ).all()
-        db.session.remove()
-    return [tuple(row) for row in rows]
 
 
 def user_id(app, username: str) -> int:

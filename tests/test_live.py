@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select, update
 
 from osbp import events
-from osbp.audit.models import AuditEvent
 from osbp.auth.models import ApiToken, User
 from osbp.extensions import db, socketio
 from osbp.post.models import Post
 from osbp.queues.models import Station, Ticket
 from osbp.types import utcnow
 from osbp.web import PUBLIC_ENDPOINTS
+from tests.conftest import audit_rows
 from tests.test_security import _routes
 
 HOLDER = {
@@ -28,6 +28,7 @@ HOLDER = {
     "birth_date": "1988-03-14",
 }
 PERSONAL = ("Uwimana", "Grace", "PC1234567", "1988-03-14", "RWA", "GP-")
+LIVE_AUDIT = ("outcome", "username", "detail")
 
 
 # -- helpers shared with tests/test_kiosk.py and tests/test_browser_live.py ---------------------------------------------
@@ -57,17 +58,6 @@ def device_client(app, role: str, name: str | None = None):
 
 def events_of(socket_client) -> list[dict]:
     return [m["args"][0] for m in socket_client.get_received() if m["name"] == "event"]
-
-
-def audit_actions(app, action: str) -> list[tuple]:
-    with app.app_context():
-        rows = db.session.execute(
-            select(AuditEvent.outcome, AuditEvent.username, AuditEvent.detail)
-            .where(AuditEvent.action == action)
-            .order_by(AuditEvent.id)
-        ).all()
-        db.session.remove()
-    return [tuple(row) for row in rows]
 
 
 def issue(api_client, direction="RW-CD", category="trader") -> dict:
@@ -132,7 +122,7 @@ def test_device_link_logs_in_once_and_leaves_the_token_out_of_the_address(app):
     page = client.get("/live/board")
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"
-    assert audit_actions(app, "device.login")[0][:2] == ("ok", "board-hall-1")
+    assert audit_rows(app, "device.login", LIVE_AUDIT)[0][:2] == ("ok", "board-hall-1")
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "board-hall-1"))
         assert user.role == "board" and user.password_hash.startswith("!")
@@ -154,7 +144,7 @@ def test_unknown_tokens_and_officers_tokens_open_nothing(app, api):
         client = app.test_client()
         assert client.get(f"/live/device/{token}").status_code == 404
         assert client.get("/live/board").status_code == 302  # still anonymous: to the login page
-    assert [row[0] for row in audit_actions(app, "device.login")] == ["failed"] * 3
+    assert [row[0] for row in audit_rows(app, "device.login", LIVE_AUDIT)] == ["failed"] * 3
 
 
 def test_a_device_link_never_replaces_a_persons_session(app, login):
@@ -168,7 +158,7 @@ def test_guessing_device_links_is_rate_limited(app, monkeypatch):
     monkeypatch.setitem(app.config, "OSBP", app.config["OSBP"].replace(status_rate_per_minute=2))
     client = app.test_client()
     assert [client.get(f"/live/device/osbp_guess{i:040d}").status_code for i in range(3)] == [404, 404, 429]
-    assert len(audit_actions(app, "device.login")) == 2
+    assert len(audit_rows(app, "device.login", LIVE_AUDIT)) == 2
 
 
 def test_a_device_has_no_usable_password(app, client):
@@ -197,7 +187,7 @@ def test_devices_are_denied_everything_else_and_it_is_audited(app, role):
             assert response.status_code == 403, (role, method, url, response.status_code)
             checked += 1
     assert checked >= 20
-    denied = audit_actions(app, "authorization.denied")
+    denied = audit_rows(app, "authorization.denied", LIVE_AUDIT)
     assert len(denied) == checked
     assert {row[1] for row in denied} == {f"{role}-test-1"}
     assert device.get("/live/board" if role == "board" else "/live/kiosk").status_code == 200  # still logged in

@@ -19,8 +19,10 @@ from osbp.post.seed import DEMO_PASSWORDS
 from osbp.queues.models import Ticket
 from osbp.web import PUBLIC_ENDPOINTS
 from osbp.workflow.models import Crossing
-from tests.conftest import csrf_from
+from tests.conftest import audit_rows, csrf_from
 from tests.test_auth import translated
+
+SECURITY_AUDIT = ("outcome", "username", "object_id", "detail")
 
 FR = {"Accept-Language": "fr"}
 CSRF_MESSAGE = "Your form expired or did not come from this site. Reload the page and try again."
@@ -32,17 +34,6 @@ def count(app, model) -> int:
         n = db.session.scalar(select(func.count()).select_from(model))
         db.session.remove()
     return n
-
-
-def audit_rows(app, action: str) -> list[tuple]:
-    with app.app_context():
-        rows = db.session.execute(
-            select(AuditEvent.outcome, AuditEvent.username, AuditEvent.object_id, AuditEvent.detail)
-            .where(AuditEvent.action == action)
-            .order_by(AuditEvent.id)
-        ).all()
-        db.session.remove()
-    return [tuple(row) for row in rows]
 
 
 def page_has(app, response, msgid: str) -> bool:
@@ -275,18 +266,18 @@ def test_officer_of_an_agency_without_a_step_cannot_read_the_crossing(app, api, 
         assert response.json["error"]["code"] == "wrong_agency"
     page = login("rw-customs-1").get(f"/crossings/{crossing_id}")
     assert page.status_code == 403
-    denied = audit_rows(app, "authorization.denied")
+    denied = audit_rows(app, "authorization.denied", SECURITY_AUDIT)
     assert [(outcome, username) for outcome, username, _id, _detail in denied] == [
         ("denied", "rw-customs-1"),
         ("denied", "cd-health-1"),
         ("denied", "rw-customs-1"),
     ]
     assert denied[0][3]["path"] == f"/api/v1/crossings/{crossing_id}"
-    assert audit_rows(app, "crossing.viewed") == []  # nothing was shown
+    assert audit_rows(app, "crossing.viewed", SECURITY_AUDIT) == []  # nothing was shown
 
     assert api("rw-immigration-1").get(f"/api/v1/crossings/{crossing_id}").status_code == 200
     assert desk.get(f"/api/v1/crossings/{crossing_id}").status_code == 200
-    viewed = audit_rows(app, "crossing.viewed")
+    viewed = audit_rows(app, "crossing.viewed", SECURITY_AUDIT)
     assert [(username, object_id) for _outcome, username, object_id, _detail in viewed] == [
         ("rw-immigration-1", crossing_id),
         ("supervisor-1", crossing_id),
@@ -466,4 +457,4 @@ def test_forbidden_pages_are_audited(app, login, monkeypatch):
     officer = login("rw-customs-1")
     monkeypatch.setattr("osbp.auth.models.User.is_officer", property(lambda _user: False))
     assert officer.get("/stations").status_code == 403
-    assert [row[:2] for row in audit_rows(app, "authorization.denied")] == [("denied", "rw-customs-1")]
+    assert [row[:2] for row in audit_rows(app, "authorization.denied", SECURITY_AUDIT)] == [("denied", "rw-customs-1")]
