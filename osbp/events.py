@@ -56,9 +56,15 @@ def flush() -> list[tuple[str, dict, tuple[str, ...]]]:
     """Emit queued events. Called by the request/CLI after commit."""
     pending = g.pop("osbp_pending_events", [])
     for event_type, data, rooms in pending:
-        for room in dict.fromkeys(rooms):  # each room once, in order
-            payload = public_data(data) if is_public_room(room) else data
-            socketio.emit("event", {"type": event_type, "data": payload}, to=room)
+        # One emit per audience: a socket in several of the rooms gets the message once (a supervisor is in the
+        # post room and the supervisor room), and a message queue carries two messages, not one per room.
+        rooms = list(dict.fromkeys(rooms))
+        staff = [room for room in rooms if not is_public_room(room)]
+        public = [room for room in rooms if is_public_room(room)]
+        if staff:
+            socketio.emit("event", {"type": event_type, "data": data}, to=staff)
+        if public:
+            socketio.emit("event", {"type": event_type, "data": public_data(data)}, to=public)
     for user_id in g.pop("osbp_pending_disconnects", []):
         room = user_room(user_id)
         for sid, _eio_sid in list(socketio.server.manager.get_participants("/", room)):

@@ -139,10 +139,12 @@ def decide(step_id: int):
     body = _body()
     step = workflow.get_step(step_id)
     workflow.decide_step(step, current_user, _string(body, "outcome"), _string(body, "reason", required=False))
-    crossing = step.crossing
-    return jsonify(
-        {"step": serializers.step(step), "crossing": serializers.crossing(crossing, _ticket_for(crossing.id))}
-    )
+    return jsonify(_decided(step))
+
+
+def _decided(step) -> dict:
+    crossing = serializers.crossing(step.crossing, _ticket_for(step.crossing_id))  # loads every step's timeline once
+    return {"step": serializers.step(step), "crossing": crossing}
 
 
 # Tickets by code, the queues' waits, and station actions (docs/queues.md).
@@ -233,10 +235,7 @@ def finish_service(station_id: int):
         _string(body, "outcome", required=False) or "cleared",
         _string(body, "reason", required=False),
     )
-    crossing = step.crossing
-    return jsonify(
-        {"step": serializers.step(step), "crossing": serializers.crossing(crossing, _ticket_for(crossing.id))}
-    )
+    return jsonify(_decided(step))
 
 
 @bp.post("/stations/<int:station_id>/pause")

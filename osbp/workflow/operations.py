@@ -10,6 +10,8 @@ import secrets
 from flask_babel import gettext as _
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.base import NO_VALUE
 
 from osbp import events
@@ -168,24 +170,41 @@ def end_as_no_show(ticket: Ticket, station_id: int, now, *, user=None) -> None:
     ticket.target_station_id = None
 
 
-def hold_ticket(step: Step) -> bool:
+def hold_ticket(step: Step) -> Ticket | None:
     """Lock the ticket while ``step`` is at its station, for the rest of the transaction, then read state again.
 
     Station actions (recall, no-show, transfer, closing) take the same row lock with a guarded UPDATE first, so a
-    start or a decision never interleaves with them: whichever comes second sees what the first committed.
+    start or a decision never interleaves with them: whichever comes second sees what the first committed. The held
+    ticket comes back from the UPDATE itself; the step, its crossing and the crossing's steps are read again in two
+    statements (expiring the whole session instead reloaded the user, the step kinds and every step one by one).
+    None: the step is no longer at a counter.
     """
     if step.station_id is None:
-        return False
+        return None
     db.session.flush()
-    held = db.session.execute(
+    ticket = db.session.execute(
         update(Ticket)
         .where(Ticket.crossing_id == step.crossing_id, Ticket.status == "called", Ticket.station_id == step.station_id)
         .values(status="called")
-        .returning(Ticket.id)
-        .execution_options(synchronize_session=False)
+        .returning(Ticket)
+        .execution_options(synchronize_session=False, populate_existing=True)
     ).scalar()
-    db.session.expire_all()
-    return held is not None
+    _read_again(step)
+    return ticket
+
+
+def _read_again(step: Step) -> None:
+    """Read the step's crossing and all its steps again (two statements), after taking the lock.
+
+    The step is one of those steps, so it is read again too; it is then linked to the crossing read here.
+    """
+    crossing = db.session.execute(
+        select(Crossing)
+        .where(Crossing.id == step.crossing_id)
+        .options(selectinload(Crossing.steps))
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    set_committed_value(step, "crossing", crossing)
 
 
 def steps_here(crossing: Crossing, station) -> list[Step]:
@@ -274,7 +293,7 @@ def ensure_officer_at_step(step: Step, officer) -> None:
 def start_step(step: Step, officer) -> Step:
     held = hold_ticket(step)
     ensure_officer_at_step(step, officer)
-    if not held:
+    if held is None:
         raise _not_at_counter(step)
     if step.status == "called":
         start(step, officer, utcnow())
@@ -298,9 +317,9 @@ def start(step: Step, officer, now) -> None:
 
 def decide_step(step: Step, officer, outcome: str, reason: str | None = None) -> Step:
     """Record cleared / referred / refused on a step and move the crossing and its ticket on."""
-    held = hold_ticket(step)
+    ticket = hold_ticket(step)
     ensure_officer_at_step(step, officer)
-    if not held:
+    if ticket is None:
         raise _not_at_counter(step)
     reason = (reason or "").strip() or None
     if outcome not in OUTCOMES:
@@ -318,7 +337,6 @@ def decide_step(step: Step, officer, outcome: str, reason: str | None = None) ->
     now = utcnow()
     if step.status == "called":
         start(step, officer, now)
-    ticket = db.session.scalar(select(Ticket).where(Ticket.crossing_id == crossing.id))
     station_id = step.station_id
     if outcome == "referred":
         _refer(step, ticket, officer, reason, now)
