@@ -103,6 +103,9 @@ def parse_args(argv=None):
     )
     parser.add_argument("--kiosks", type=int, default=4, help="kiosk threads looking up ticket status")
     parser.add_argument("--kiosk-rate", type=float, default=20.0, help="status lookups per second, all kiosks")
+    parser.add_argument(
+        "--switch-interval-ms", default="", help="OSBP_SWITCH_INTERVAL_MS of the servers (default: the app's)"
+    )
     parser.add_argument("--raw-connections", type=int, default=8)
     parser.add_argument("--raw-seconds", type=float, default=5.0)
     parser.add_argument("--idle-wait", type=float, default=0.1, help="a counter with nobody waiting waits this long")
@@ -394,6 +397,7 @@ class Server:
             OSBP_DATABASE_URL=args.database_url,
             OSBP_SECRET_KEY=secret_key,
             OSBP_SOCKETIO_MESSAGE_QUEUE=args.message_queue,
+            **({"OSBP_SWITCH_INTERVAL_MS": args.switch_interval_ms} if args.switch_interval_ms else {}),
             # Each kiosk device has its own bucket; let the bench's kiosks look up as often as --kiosk-rate says.
             OSBP_STATUS_RATE_PER_MINUTE=str(max(30, math.ceil(args.kiosk_rate / max(1, args.kiosks) * 60 * 2))),
             PYTHONPATH=str(ROOT),
@@ -1104,7 +1108,8 @@ def report(args, f: dict, log_path: Path) -> None:
         (
             "gunicorn",
             f"{f['instances']} × -w 1 -k gthread --threads {f['threads']}"
-            + (" + Redis" if f["instances"] > 1 or args.message_queue else ""),
+            + (" + Redis" if f["instances"] > 1 or args.message_queue else "")
+            + f"; switch interval {args.switch_interval_ms or 'app default'} ms",
             "",
             "",
         ),

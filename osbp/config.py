@@ -41,6 +41,9 @@ class Config:
     wait_samples: int = 20
     default_service_seconds: int = 180
     wait_cache_seconds: int = 30
+    # The interpreter's thread switch interval in a server process (osbp/wsgi.py): a thread back from the database
+    # waits up to this long for a computing thread to let it run (Python's default is 5 ms; docs/performance.md).
+    switch_interval_ms: float = 1.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -77,6 +80,7 @@ class Config:
             wait_samples=int(environ.get("OSBP_WAIT_SAMPLES", 20)),
             default_service_seconds=int(environ.get("OSBP_DEFAULT_SERVICE_SECONDS", 180)),
             wait_cache_seconds=int(environ.get("OSBP_WAIT_CACHE_SECONDS", 30)),
+            switch_interval_ms=float(environ.get("OSBP_SWITCH_INTERVAL_MS", 1.0)),
         )
 
     def replace(self, **changes) -> Config:
@@ -97,6 +101,8 @@ class Config:
             raise ConfigError(f"OSBP_DEFAULT_LOCALE must be one of {SUPPORTED_LOCALES}")
         if self.status_rate_per_minute < 1 or self.wait_target_minutes < 1:
             raise ConfigError("OSBP_STATUS_RATE_PER_MINUTE and OSBP_WAIT_TARGET_MINUTES must be 1 or more")
+        if not 0.1 <= self.switch_interval_ms <= 100:
+            raise ConfigError("OSBP_SWITCH_INTERVAL_MS must be between 0.1 and 100")
         if not self.database_url.startswith(("sqlite:", "postgresql")):
             raise ConfigError("OSBP_DATABASE_URL must be an sqlite: or postgresql:// URL")
         self._validate_queues()
