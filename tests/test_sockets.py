@@ -50,3 +50,22 @@ def test_idle_session_cannot_open_a_socket(app, login):
         session["seen_at"] -= 31 * 60
     live = socketio.test_client(app, flask_test_client=officer)
     assert not live.is_connected()
+
+
+def test_a_supervisor_in_several_rooms_gets_each_event_once(app, login, api, station_id):
+    # A supervisor's socket is in the post room and the supervisor room; a recall goes to both rooms.
+    supervisor = socketio.test_client(app, flask_test_client=login("supervisor-1"))
+    assert supervisor.is_connected()
+    officer = api("rw-immigration-1")
+    c1 = station_id("C1")
+    assert officer.post(f"/api/v1/stations/{c1}/seat").status_code == 200
+    assert (
+        api("supervisor-1").post("/api/v1/tickets", json={"direction": "RW-CD", "category": "trader"}).status_code
+        == 201
+    )
+    assert officer.post(f"/api/v1/stations/{c1}/call-next").status_code == 200
+    supervisor.get_received()
+    assert officer.post(f"/api/v1/stations/{c1}/recall").status_code == 200
+    kinds = [m["args"][0]["type"] for m in supervisor.get_received() if m["name"] == "event"]
+    assert kinds.count("ticket.recalled") == 1, kinds
+    supervisor.disconnect()

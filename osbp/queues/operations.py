@@ -231,7 +231,10 @@ def _claim(station: Station, officer, now) -> Ticket | None:
 
 
 def _claiming(station: Station, officer, now, candidates):
-    """UPDATE the first ticket among ``candidates`` (a condition) that no other counter holds, if the station may call; RETURNING it."""
+    """UPDATE … RETURNING the first ticket among ``candidates`` (a condition) that no other counter holds.
+
+    Nothing is updated when the station is closed or paused by then.
+    """
     candidate = (
         select(Ticket.id)
         .where(candidates, Ticket.status == "waiting")
