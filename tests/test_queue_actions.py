@@ -256,6 +256,40 @@ def test_no_show_policy_cancel_ends_the_crossing_clearly(app, api, station_id, c
     }
 
 
+def test_a_no_show_after_the_exit_was_cleared_needs_readmission(app, api, login, station_id, configure):
+    # The person left Rwanda (exit cleared) and never came to DR Congo's entry: the exit country must re-admit them.
+    configure(max_recalls=0, no_show_policy="cancel")
+    desk = api("supervisor-1")
+    c1 = station_id("C1")
+    _issue(desk)
+    rw = _seat(api("rw-immigration-1"), c1)
+    _seat(api("cd-immigration-1"), c1)
+    called = rw.post(f"/api/v1/stations/{c1}/call-next").json
+    exit_step = called["steps_here"][0]
+    assert exit_step["kind"]["agency"] == "RW-IMM"
+    _identity(rw, exit_step["id"])
+    _post(rw, f"/api/v1/steps/{exit_step['id']}/decision", {"outcome": "cleared"})
+    page = _form(login("cd-immigration-1"), f"/counters/{c1}/no-show")
+    assert "did not come: the ticket is cancelled." in page
+    assert "The exit country must re-admit this person." in page
+    crossing = desk.get(f"/api/v1/crossings/{called['ticket']['crossing_id']}").json
+    assert crossing["status"] == "no_show"
+    assert crossing["readmission_required"] is True
+
+
+def test_a_no_show_before_any_exit_needs_no_readmission(app, api, station_id, configure):
+    configure(max_recalls=0, no_show_policy="cancel")
+    desk = api("supervisor-1")
+    c1 = station_id("C1")
+    _issue(desk)
+    rw = _seat(api("rw-immigration-1"), c1)
+    _call(rw, c1)
+    body = _post(rw, f"/api/v1/stations/{c1}/no-show")
+    crossing = desk.get(f"/api/v1/crossings/{body['ticket']['crossing_id']}").json
+    assert crossing["status"] == "no_show"
+    assert crossing["readmission_required"] is False
+
+
 def test_no_recall_or_no_show_once_the_service_started(api, station_id):
     desk = api("supervisor-1")
     c1 = station_id("C1")

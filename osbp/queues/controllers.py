@@ -256,6 +256,8 @@ def no_show(station_id: int):
         ticket = operations.no_show(station, current_user)
         if ticket.status == "cancelled":
             flash(_("%(code)s did not come: the ticket is cancelled.", code=ticket.code), "info")
+            if ticket.crossing.readmission_required:
+                flash(_("The exit country must re-admit this person."), "info")
         else:
             flash(_("%(code)s did not come: back to the end of the queue.", code=ticket.code), "info")
 

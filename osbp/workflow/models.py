@@ -107,8 +107,9 @@ class Crossing(db.Model):
 
     @property
     def readmission_required(self) -> bool:
-        """Refused after the exit country let the person out: the exit country must re-admit them."""
-        return self.status == "refused" and any(
+        """Refused, or gone (no-show), after the exit country let the person out: the exit country must re-admit
+        them (or annul the exit)."""
+        return self.status in ("refused", "no_show") and any(
             s.status == "cleared" and s.step_kind.control == "exit" for s in self.steps
         )
 
