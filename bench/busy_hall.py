@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/busy_hall.py --database-url postgresql://postgres@127.0.0.1:5432/osbp_h4
     … --instances 2                      # two instances sharing a Redis message queue
+    … --instances 2 --socket-instances 1 # one instance for HTTP, one for the boards' sockets
     … --call-rate 6 --kiosk-rate 2       # open loop: a busy post's peak instead of a stress test
 
 What it does, all on 127.0.0.1, and stops by itself:
@@ -14,8 +15,9 @@ What it does, all on 127.0.0.1, and stops by itself:
    through psycopg2 on ``--raw-connections`` connections, on a copy of the same waiting queue: the database's limit.
 3. ``--instances`` servers, ``gunicorn -w 1 -k gthread --threads N osbp.wsgi:app`` (Flask-SocketIO threading mode;
    N sized so that every socket has its thread, see docs/performance.md), with Redis when there are several.
-4. ``--sockets`` board sockets connect (websocket transport; ``--socket-client light`` multiplexes them on a few
-   threads so that the bench's own CPU stays small) and record every ``ticket.called``.
+4. ``--sockets`` board sockets connect (websocket transport; by default multiplexed on a few threads of a child
+   process, so that the bench's own CPU stays small and never delays the threads that time requests) and record
+   every ``ticket.called``.
 5. Load for ``--duration`` seconds (or until every ticket is through): one worker thread per counter presses
    Call next (flat out, or ``--call-rate`` presses per second over all counters), records the identity at
    immigration and decides every step (cleared); kiosk devices look up ticket status when the API has
@@ -88,10 +90,11 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--socket-client",
-        choices=("light", "python-socketio"),
-        default="light",
-        help="light: one thread multiplexes every websocket (the bench spends little CPU on 200 boards); "
-        "python-socketio: one socketio.Client each (3 threads per socket in this process)",
+        choices=("process", "light", "python-socketio"),
+        default="process",
+        help="process: the light sockets in a process of their own, so that reading 200 sockets never delays the "
+        "threads that time requests (one monotonic clock across processes); light: a few threads of this process "
+        "multiplex every websocket; python-socketio: one socketio.Client each (3 threads per socket here)",
     )
     parser.add_argument("--message-queue", default="", help="OSBP_SOCKETIO_MESSAGE_QUEUE for the server (redis://…)")
     parser.add_argument(
@@ -100,6 +103,13 @@ def parse_args(argv=None):
         default=1,
         help="gunicorn instances sharing the database and a Redis message queue (counters, sockets and kiosks are "
         "spread over them, as a sticky proxy would)",
+    )
+    parser.add_argument(
+        "--socket-instances",
+        type=int,
+        default=0,
+        help="of the instances, this many carry only the sockets (boards) and the rest only HTTP (counters, kiosks), "
+        "as a proxy routing /socket.io/ apart would; 0: everything spread over every instance",
     )
     parser.add_argument("--kiosks", type=int, default=4, help="kiosk threads looking up ticket status")
     parser.add_argument("--kiosk-rate", type=float, default=20.0, help="status lookups per second, all kiosks")
@@ -119,6 +129,8 @@ def parse_args(argv=None):
     args.duration = min(max(args.duration, 1.0), 600.0)
     if args.instances < 1:
         parser.error("--instances must be 1 or more")
+    if not 0 <= args.socket_instances < args.instances:
+        parser.error("--socket-instances must leave at least one instance for HTTP")
     if args.instances > 1 and not args.message_queue:
         args.message_queue = "redis://127.0.0.1:6379/13"
     if args.message_queue and urlsplit(args.message_queue).hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -717,6 +729,56 @@ class LightWatchers:
                 ws.close(timeout=1)
 
 
+class ProcessWatchers:
+    """LightWatchers in a child process (fork): their receive times come back when they disconnect.
+
+    ``time.perf_counter()`` is CLOCK_MONOTONIC on Linux, one clock for both processes, so a delivery is still the
+    worker's send time → the socket's receive time.
+    """
+
+    def __init__(self):
+        self.clients: list[None] = []
+        self.received: list[list[tuple[float, str, int]]] = []
+        self.other_events = Counter()
+        self.failures: list[str] = []
+        self._process = None
+        self._pipe = None
+        self.pid = None
+
+    def connect(self, ports: list[int], sessions: list[tuple[str, str]], count: int) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(target=self._run, args=(child, ports, sessions, count), daemon=True)
+        self._process.start()
+        self.pid = self._process.pid
+        connected, self.failures = self._pipe.recv()
+        self.clients = [None] * connected
+
+    @staticmethod
+    def _run(pipe, ports, sessions, count) -> None:
+        watchers = LightWatchers()
+        watchers.connect(ports, sessions, count)
+        pipe.send((len(watchers.clients), watchers.failures))
+        pipe.recv()  # stop
+        watchers.disconnect()
+        pipe.send((watchers.received, dict(watchers.other_events)))
+
+    def disconnect(self) -> None:
+        if self._process is None:
+            return
+        with suppress(BrokenPipeError, EOFError, OSError):
+            self._pipe.send("stop")
+            if self._pipe.poll(30):
+                self.received, other = self._pipe.recv()
+                self.other_events.update(other)
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+        self._process = None
+
+
 class Stats:
     def __init__(self):
         self.lock = threading.Lock()
@@ -798,18 +860,23 @@ def counter_worker(  # noqa: C901 (one officer's loop)
 
 
 def kiosk_worker(port, cookie, codes, rate: float, stats: Stats, stop: threading.Event, seed: int) -> None:
-    """A kiosk device looking up ticket status (its own rate-limit bucket) at ``rate`` per second."""
+    """A kiosk device looking up ticket status (its own rate-limit bucket) at ``rate`` per second on average.
+
+    People at different kiosks do not act in step: each kiosk starts at a random moment and its lookups arrive at
+    random (exponential gaps, a Poisson stream). Kiosks started together on a fixed interval would all ask at the same
+    instant and time each other's queueing, not the lookup (4 kiosks in step: p50 26 ms; the same rate from one: 11 ms).
+    """
     http = Http(port, cookie)
     rng = random.Random(seed)
-    interval = 1.0 / rate if rate > 0 else 0.0
-    next_at = time.perf_counter()
+    next_at = time.perf_counter() + (rng.uniform(0.0, 1.0 / rate) if rate > 0 else 0.0)
     try:
+        stop.wait(max(0.0, next_at - time.perf_counter()))
         while not stop.is_set():
             code = rng.choice(codes)
             started = time.perf_counter()
             status, _body = http.call("GET", f"/api/v1/tickets/{code}/status")
             stats.record("kiosk status", status, started, time.perf_counter())
-            next_at += interval
+            next_at = max(next_at + (rng.expovariate(rate) if rate > 0 else 0.0), started)
             stop.wait(max(0.0, next_at - time.perf_counter()))
     except Exception as error:  # noqa: BLE001
         stats.errors.append(f"kiosk: {error!r}")
@@ -903,13 +970,21 @@ def main(argv=None) -> int:  # noqa: C901 (one linear script)
     )
 
     n = args.instances
-    threads = args.threads or max(100, math.ceil((args.sockets + len(hall["stations"]) + args.kiosks) / n) + 20)
+    k = args.socket_instances
+    clients = len(hall["stations"]) + args.kiosks
+    threads = args.threads or (
+        max(100, math.ceil(args.sockets / k) + clients + 20)
+        if k
+        else max(100, math.ceil((args.sockets + clients) / n) + 20)
+    )
     servers = [
         Server(args, secret_key, threads, Path(tempfile.gettempdir()) / f"osbp-busy-hall-{os.getpid()}-{i}.log")
         for i in range(n)
     ]
     ports = [server.port for server in servers]
-    watchers = LightWatchers() if args.socket_client == "light" else Watchers()
+    http_ports, socket_ports = (ports[: n - k], ports[n - k :]) if k else (ports, ports)
+    h = len(http_ports)
+    watchers = {"process": ProcessWatchers, "light": LightWatchers}.get(args.socket_client, Watchers)()
     stats = Stats()
     stop = threading.Event()
     rss_peak = [0]
@@ -921,7 +996,7 @@ def main(argv=None) -> int:  # noqa: C901 (one linear script)
         return (
             sum(cpu_seconds(server.worker_pid) for server in servers),
             postgres_cpu_seconds(database),
-            sum(os.times()[:2]),
+            sum(os.times()[:2]) + (cpu_seconds(watchers.pid) if getattr(watchers, "pid", None) else 0.0),
         )
 
     try:
@@ -930,7 +1005,7 @@ def main(argv=None) -> int:  # noqa: C901 (one linear script)
         rss_idle = rss_all()
         sessions = login_sessions(args, ports[0], hall)  # cookie sessions: valid on every instance (same key)
         started = time.perf_counter()
-        watchers.connect(ports, sessions, args.sockets)
+        watchers.connect(socket_ports, sessions, args.sockets)
         print(
             f"{n} server(s), worker pid {', '.join(str(s.worker_pid) for s in servers)} (--threads {threads}"
             f"{', message queue ' + args.message_queue if args.message_queue else ''}); "
@@ -949,7 +1024,7 @@ def main(argv=None) -> int:  # noqa: C901 (one linear script)
         workers = [
             threading.Thread(
                 target=counter_worker,
-                args=(ports[i % n], sid, station, stats, stop, args.idle_wait, args.call_rate),
+                args=(http_ports[i % h], sid, station, stats, stop, args.idle_wait, args.call_rate),
                 daemon=True,
                 name=f"counter-{station['code']}",
             )
@@ -962,7 +1037,7 @@ def main(argv=None) -> int:  # noqa: C901 (one linear script)
                 threading.Thread(
                     target=kiosk_worker,
                     args=(
-                        ports[i % n],
+                        http_ports[i % h],
                         cookie,
                         hall["codes"],
                         args.kiosk_rate / len(kiosk_cookies),
@@ -1109,6 +1184,7 @@ def report(args, f: dict, log_path: Path) -> None:
             "gunicorn",
             f"{f['instances']} × -w 1 -k gthread --threads {f['threads']}"
             + (" + Redis" if f["instances"] > 1 or args.message_queue else "")
+            + (f" ({args.socket_instances} for sockets only)" if args.socket_instances else "")
             + f"; switch interval {args.switch_interval_ms or 'app default'} ms",
             "",
             "",

@@ -3,6 +3,7 @@ service times, tickets waiting, officers seated — and the estimates worked out
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -211,6 +212,38 @@ def test_service_times_are_cached_per_process_for_a_while(hall, monkeypatch):
     assert estimator.service_times(hall.post.id, now=hall.now)[rw_exit]["seconds"] == 400  # computed
     hall.configure(wait_cache_seconds=0)
     assert estimator.service_times(hall.post.id)[rw_exit]["seconds"] == 400
+
+
+def test_old_service_times_are_answered_at_once_and_computed_again_in_the_background(hall, monkeypatch):
+    monkeypatch.setattr(estimator, "_cache", {})
+    monkeypatch.setitem(hall.app.config, "TESTING", False)
+    hall.configure(wait_cache_seconds=30)
+    rw_exit = (hall.kind("RW-IMM-EXIT").id, "primary")
+    for _ in range(3):
+        hall.visit("C1", 100)
+    db.session.commit()  # the background thread reads with its own connection
+    assert estimator.service_times(hall.post.id)[rw_exit]["seconds"] == 100
+    for _ in range(6):
+        hall.visit("C1", 400)
+    db.session.commit()
+    ((key, (stamp, value)),) = estimator._cache.items()
+    estimator._cache[key] = (stamp - 31, value)  # 31 s later
+    started, computing = [], threading.Event()
+    refresh, compute = estimator._refresh_in_background, estimator._service_times
+
+    def slow_in_background(post_id, now=None):
+        if threading.current_thread().name.startswith("osbp-service-times"):
+            computing.wait(10)  # held until the callers below have had their answers
+        return compute(post_id, now)
+
+    monkeypatch.setattr(estimator, "_service_times", slow_in_background)
+    monkeypatch.setattr(estimator, "_refresh_in_background", lambda *a: started.append(refresh(*a)))
+    assert estimator.service_times(hall.post.id)[rw_exit]["seconds"] == 100  # the old figure, without waiting
+    assert estimator.service_times(hall.post.id)[rw_exit]["seconds"] == 100
+    assert len(started) == 2 and started[0] is not None and started[1] is None  # one refresh at a time
+    computing.set()
+    started[0].join(10)
+    assert estimator.service_times(hall.post.id)[rw_exit]["seconds"] == 400  # computed again meanwhile
 
 
 def _whole_post_answer(ticket, now) -> dict:

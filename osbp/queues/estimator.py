@@ -14,7 +14,8 @@
    its line (0 when nobody waits).
 
 Service times move slowly and cost the most to compute (every visit of the window), so each process keeps them per
-post for ``OSBP_WAIT_CACHE_SECONDS`` (30; not under TESTING). Lines, seats and station states are read fresh each call.
+post for ``OSBP_WAIT_CACHE_SECONDS`` (30; not under TESTING) and then computes them again in the background while
+callers keep the older figures. Lines, seats and station states are read fresh each call.
 One ticket's answer (``ticket_wait``, the kiosk status) counts the tickets ahead of it in one COUNT instead of
 ranking the whole post: the same rule, at a cost that does not grow with the queue.
 """
@@ -41,26 +42,60 @@ MIN_SAMPLES = 3
 DECISIONS = ("cleared", "referred", "refused")
 
 _cache: dict[tuple[str, int], tuple[float, dict]] = {}
+_refreshing: set[tuple[str, int]] = set()
 _cache_lock = threading.Lock()
 
 
 def service_times(post_id: int, now=None) -> dict[tuple[int, str], dict]:
     """(step kind id, stage) → {"seconds": median visit duration, "samples": visits used}, for queues with visits.
 
-    Cached per process and post for OSBP_WAIT_CACHE_SECONDS, unless ``now`` is given or the app is TESTING.
-    Treat the result as read-only.
+    Cached per process and post for OSBP_WAIT_CACHE_SECONDS, unless ``now`` is given or the app is TESTING. Once the
+    cache is older than that, the caller still gets it at once and one background thread computes it again: at a
+    busy post the window holds tens of thousands of events, and no kiosk lookup should wait for them. Treat the
+    result as read-only.
     """
     ttl = current_app.config["OSBP"].wait_cache_seconds
     if now is not None or ttl <= 0 or current_app.testing:
         return _service_times(post_id, now)
     key = (str(db.engine.url), post_id)
     cached = _cache.get(key)
-    if cached is not None and time.monotonic() - cached[0] < ttl:
-        return cached[1]
-    value = _service_times(post_id, None)
+    if cached is None:
+        return _remember(key, _service_times(post_id, None))  # the first call of the process computes it here
+    if time.monotonic() - cached[0] >= ttl:
+        _refresh_in_background(key, post_id)
+    return cached[1]
+
+
+def _remember(key: tuple[str, int], value: dict) -> dict:
     with _cache_lock:
         _cache[key] = (time.monotonic(), value)
     return value
+
+
+def _refresh_in_background(key: tuple[str, int], post_id: int) -> threading.Thread | None:
+    """Start computing a post's service times again in a thread of its own, unless one already is."""
+    with _cache_lock:
+        if key in _refreshing:
+            return None
+        _refreshing.add(key)
+    app = current_app._get_current_object()
+
+    def refresh() -> None:
+        try:
+            with app.app_context():
+                try:
+                    _remember(key, _service_times(post_id, None))
+                except Exception:  # the stale value stays; the next caller after the TTL tries again
+                    app.logger.exception("service times of post %s not refreshed", post_id)
+                finally:
+                    db.session.remove()
+        finally:
+            with _cache_lock:
+                _refreshing.discard(key)
+
+    thread = threading.Thread(target=refresh, name=f"osbp-service-times-{post_id}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _service_times(post_id: int, now=None) -> dict[tuple[int, str], dict]:
