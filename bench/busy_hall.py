@@ -1033,6 +1033,8 @@ def main(argv=None) -> int:  # noqa: C901 (one linear script)
         if hall["kiosk_status"] and args.kiosks:
             kiosk_cookies = [device_session(ports[0], token) for token in hall["devices"]["kiosk"]]
             kiosk_cookies = kiosk_cookies or [None] * args.kiosks  # anonymous lookups: one bucket per address
+            for port in http_ports:  # a running instance has its service times cached (docs/performance.md)
+                Http(port, kiosk_cookies[0]).call("GET", f"/api/v1/tickets/{hall['codes'][0]}/status")
             workers += [
                 threading.Thread(
                     target=kiosk_worker,
