@@ -39,9 +39,6 @@ import platform
 import random
 import re
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -54,6 +51,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.gunicorn_process import GunicornProcess  # noqa: E402 (after the path is set)
 
 USER_AGENT = "osbp-busy-hall-bench"  # Flask-Login "strong" session protection ties a session to the user agent
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -392,17 +391,10 @@ def raw_take_next(args, hall: dict) -> dict:
 # ------------------------------------------------------------------------------------------------- server
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+class Server(GunicornProcess):
+    """One osbp instance: ``gunicorn -w 1 -k gthread --threads N osbp.wsgi:app`` on the bench's database."""
 
-
-class Server:
     def __init__(self, args, secret_key: str, threads: int, log_path: Path):
-        self.port = free_port()
-        self.threads = threads
-        self.log_path = log_path
         env = {k: v for k, v in os.environ.items() if not k.startswith("OSBP_")}
         env.update(
             OSBP_ENV="development",
@@ -414,62 +406,20 @@ class Server:
             OSBP_STATUS_RATE_PER_MINUTE=str(max(30, math.ceil(args.kiosk_rate / max(1, args.kiosks) * 60 * 2))),
             PYTHONPATH=str(ROOT),
         )
-        self._log = log_path.open("wb")
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "1",
-            "-k",
-            "gthread",
-            "--threads",
-            str(threads),
-            "-b",
-            f"127.0.0.1:{self.port}",
-            "--keep-alive",
-            "75",
-            "--graceful-timeout",
-            "3",
-            "--no-control-socket",
+        super().__init__(
             "osbp.wsgi:app",
-        ]
-        self.process = subprocess.Popen(  # noqa: S603 (fixed argument list)
-            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+            cwd=ROOT,
+            env=env,
+            log_path=log_path,
+            threads=threads,
+            options=("--keep-alive", "75", "--graceful-timeout", "3"),
         )
+        self.threads = threads
         self.worker_pid = None
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited:\n{self.log_path.read_text(errors='replace')[-3000:]}")
-            with suppress(OSError, http.client.HTTPException):
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                connection.request("GET", "/login")
-                if connection.getresponse().status == 200:
-                    connection.close()
-                    self.worker_pid = self._worker()
-                    return
-            time.sleep(0.2)
-        raise RuntimeError("server not ready in time")
-
-    def _worker(self) -> int:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        return int(children[0]) if children else self.process.pid
-
-    def stop(self) -> None:
-        with suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=8)
-        except subprocess.TimeoutExpired:
-            with suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
-        with suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self._log.close()
+        super().wait_ready("/login", timeout)
+        self.worker_pid = self.worker_pids()[0]
 
 
 def rss_kib(pid: int) -> int:

@@ -22,17 +22,18 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from busy_hall import Http, cpu_seconds, free_port, percentile  # noqa: E402 (the bench's own helpers)
+from bench.busy_hall import Http, cpu_seconds, percentile  # noqa: E402 (the bench's own helpers)
+from bench.gunicorn_process import GunicornProcess  # noqa: E402
 
 SCHEMA = "stack_ceiling"
 TOKEN = "stack-ceiling-bench-token"  # noqa: S105 (a throw-away schema)
@@ -42,7 +43,7 @@ TOKEN = "stack-ceiling-bench-token"  # noqa: S105 (a throw-away schema)
 
 
 def make_app():
-    """The WSGI app gunicorn serves (``stack_ceiling:make_app()``); the database URL comes from the environment."""
+    """The WSGI app gunicorn serves (``bench.stack_ceiling:make_app()``); the database URL comes from the environment."""
     from flask import Flask, jsonify, request
     from flask_sqlalchemy import SQLAlchemy
     from sqlalchemy import text
@@ -115,30 +116,22 @@ def drop(url: str) -> None:
     run_sql(url, (f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE",))
 
 
-def start_server(url: str, workers: int, threads: int):
-    port = free_port()
-    env = dict(os.environ, STACK_CEILING_DATABASE_URL=url, PYTHONPATH=str(HERE))
-    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", str(threads)]
-    command += ["-b", f"127.0.0.1:{port}", "--keep-alive", "75", "--no-control-socket", "stack_ceiling:make_app()"]
-    process = subprocess.Popen(  # noqa: S603 (fixed argument list)
-        command, cwd=HERE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+def start_server(url: str, workers: int, threads: int) -> GunicornProcess:
+    server = GunicornProcess(
+        "bench.stack_ceiling:make_app()",
+        cwd=ROOT,
+        env=dict(os.environ, STACK_CEILING_DATABASE_URL=url, PYTHONPATH=str(ROOT)),
+        log_path=Path(tempfile.gettempdir()) / f"osbp-stack-ceiling-{os.getpid()}-{workers}.log",
+        workers=workers,
+        threads=threads,
+        options=("--keep-alive", "75"),
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if Http(port).call("GET", "/hello")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError("server not ready")
-    return process, port
-
-
-def worker_pids(process) -> list[int]:
-    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-    return [int(pid) for pid in children] or [process.pid]
+    try:
+        server.wait_ready("/hello", timeout=30)
+    except RuntimeError:
+        server.stop()
+        raise
+    return server
 
 
 def load(port: int, method: str, path: str, clients: int, duration: float) -> dict:
@@ -189,15 +182,14 @@ def main(argv=None) -> int:
         for workers in (int(w) for w in args.workers.split(",")):
             for method, path in (("GET", "/hello"), ("POST", "/claim")):
                 prepare(args.database_url, tickets=200_000)
-                process, port = start_server(args.database_url, workers, args.threads)
+                server = start_server(args.database_url, workers, args.threads)
                 try:
-                    pids = worker_pids(process)
+                    pids = server.worker_pids()
                     cpu_before = sum(cpu_seconds(pid) for pid in pids)
-                    result = load(port, method, path, args.clients, args.duration)
+                    result = load(server.port, method, path, args.clients, args.duration)
                     cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
                 finally:
-                    process.terminate()
-                    process.wait(timeout=10)
+                    server.stop()
                 n = result["requests"]
                 rows.append(
                     {

@@ -18,17 +18,16 @@ import json
 import os
 import re
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from contextlib import suppress
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from bench.gunicorn_process import GunicornProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("OSBP_TEST_REDIS_URL") or "redis://127.0.0.1:6379/14"
@@ -53,12 +52,6 @@ def redis_ready():
             pytest.fail(message + " (the scale-out test must run against a real Redis here)")
         pytest.skip(message)
     return REDIS_URL
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -114,67 +107,16 @@ def _prepare(database_url: str, station_name: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-class Server:
-    """One ``gunicorn -w 1 --threads 100`` instance, in its own process group so it can always be killed."""
-
-    def __init__(self, name: str, database_url: str, log_dir: Path):
-        self.name = name
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"gunicorn-{name}.log"
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(  # noqa: S603 (fixed argument list)
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-w",
-                "1",
-                "-k",
-                "gthread",
-                "--threads",
-                "100",
-                "-b",
-                f"127.0.0.1:{self.port}",
-                "--graceful-timeout",
-                "2",
-                "--no-control-socket",  # two instances on one host would share ~/.gunicorn/gunicorn.ctl
-                "osbp.wsgi:app",
-            ],
-            cwd=ROOT,
-            env=_environment(database_url),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-    def wait_ready(self, deadline: float) -> None:
-        import requests
-
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"server {self.name} exited with {self.process.returncode}:\n{self.log()}")
-            with suppress(requests.RequestException):
-                if requests.get(self.url + "/login", timeout=1).status_code == 200:
-                    return
-            time.sleep(0.1)
-        pytest.fail(f"server {self.name} not ready after {START_TIMEOUT} s:\n{self.log()}")
-
-    def stop(self) -> None:
-        with suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            with suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
-        with suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)  # a worker left behind by the master
-        self._log.close()
+def _server(name: str, database_url: str, log_dir: Path) -> GunicornProcess:
+    """One ``gunicorn -w 1 -k gthread --threads 100`` instance, in its own process group so it can always be killed."""
+    return GunicornProcess(
+        "osbp.wsgi:app",
+        cwd=ROOT,
+        env=_environment(database_url),
+        log_path=log_dir / f"gunicorn-{name}.log",
+        threads=100,
+        options=("--graceful-timeout", "2"),
+    )
 
 
 @pytest.fixture
@@ -183,15 +125,18 @@ def two_instances(redis_ready, shared_database, tmp_path):
     pytest.importorskip("gunicorn")
     station_name = f"Scale-out counter {secrets.token_hex(4)}"  # unique: Redis pub/sub channels ignore DB numbers
     data = _prepare(shared_database, station_name)
-    servers = [Server("A", shared_database, tmp_path), Server("B", shared_database, tmp_path)]
+    servers = [_server("A", shared_database, tmp_path), _server("B", shared_database, tmp_path)]
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        for server in servers:
-            server.wait_ready(deadline)
+        for name, server in zip("AB", servers, strict=True):
+            try:
+                server.wait_ready("/login", timeout=max(0.0, deadline - time.monotonic()))
+            except RuntimeError as error:
+                pytest.fail(f"server {name}: {error}")
         yield data, servers[0], servers[1]
     finally:
         for server in servers:
-            server.stop()
+            server.stop(timeout=5)
 
 
 def _http_session():
@@ -278,7 +223,7 @@ def test_ticket_called_on_instance_a_reaches_a_socket_on_instance_b(two_instance
 
         assert called.wait(EVENT_TIMEOUT), (
             f"no ticket.called on B within {EVENT_TIMEOUT} s; received: {received}\n"
-            f"A:\n{server_a.log()}\nB:\n{server_b.log()}"
+            f"A:\n{server_a.log_tail()}\nB:\n{server_b.log_tail()}"
         )
         at, message = next(
             (t, m)
