@@ -432,25 +432,11 @@ def _ensure_may_manage(station: Station, user) -> None:
         )
 
 
-def _hold(*conditions) -> int | None:
-    """The guarded UPDATE on one ticket: checks ``conditions``, locks the row, returns its id (None: state changed)."""
-    db.session.flush()
-    held = db.session.execute(
-        update(Ticket)
-        .where(*conditions)
-        .values(status=Ticket.status)
-        .returning(Ticket.id)
-        .execution_options(synchronize_session=False)
-    ).scalar()
-    db.session.expire_all()
-    return held
-
-
 def _hold_called(station: Station) -> Ticket:
-    held = _hold(Ticket.station_id == station.id, Ticket.status == "called")
-    if held is None:
+    ticket = workflow.hold(Ticket.station_id == station.id, Ticket.status == "called")
+    if ticket is None:
         raise _nothing_called(station)
-    return db.session.get(Ticket, held)
+    return ticket
 
 
 def _run_at(ticket: Ticket, station_id: int) -> list:
@@ -567,11 +553,12 @@ def transfer(ticket: Ticket, target: Station, user) -> Ticket:
     if not target.is_open:
         raise Conflict(_("%(station)s is closed.", station=station_name(target)), code="station_closed")
     station_check = Ticket.station_id.is_(None) if from_station_id is None else Ticket.station_id == from_station_id
-    if _hold(Ticket.id == ticket.id, Ticket.status == status, station_check) is None:
+    held = workflow.hold(Ticket.id == ticket.id, Ticket.status == status, station_check)
+    if held is None:
         raise Conflict(
             _("%(code)s changed meanwhile (called or moved). Look again.", code=ticket.code), code="ticket_changed"
         )
-    ticket = db.session.get(Ticket, ticket.id)
+    ticket = held
     run = _run_at(ticket, from_station_id) if from_station_id else []
     step = run[0] if run else ticket.crossing.next_open_step()
     if from_station_id == target.id:
@@ -727,10 +714,8 @@ def close_station(station: Station, user) -> tuple[Station, Ticket | None, list[
     if not _set_station(station, Station.is_open.is_(True), is_open=False, paused=False):
         return station, None, []  # already closed
     now = utcnow()
-    returned = None
-    held = _hold(Ticket.station_id == station.id, Ticket.status == "called")
-    if held is not None:
-        returned = db.session.get(Ticket, held)
+    returned = workflow.hold(Ticket.station_id == station.id, Ticket.status == "called")
+    if returned is not None:
         if any(s.status == "in_progress" for s in _run_at(returned, station.id)):
             raise Conflict(
                 _(
@@ -792,9 +777,10 @@ def set_priority(ticket: Ticket, user, kind: str | None, reason: str | None) -> 
         raise Invalid(_("Give a reason for the priority."), code="reason_required")
     if len(reason) > MAX_REASON:
         raise Invalid(_("The reason is too long (%(max)s characters at most).", max=MAX_REASON), code="reason_too_long")
-    if _hold(Ticket.id == ticket.id, Ticket.status.in_(("waiting", "called"))) is None:
+    held = workflow.hold(Ticket.id == ticket.id, Ticket.status.in_(("waiting", "called")))
+    if held is None:
         raise Conflict(_("%(code)s is no longer in a queue.", code=ticket.code), code="ticket_closed")
-    ticket = db.session.get(Ticket, ticket.id)
+    ticket = held
     before = ticket.priority
     if before == kind:
         return ticket

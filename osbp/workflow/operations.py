@@ -170,41 +170,52 @@ def end_as_no_show(ticket: Ticket, station_id: int, now, *, user=None) -> None:
     ticket.target_station_id = None
 
 
-def hold_ticket(step: Step) -> Ticket | None:
-    """Lock the ticket while ``step`` is at its station, for the rest of the transaction, then read state again.
+def hold(*conditions) -> Ticket | None:
+    """The guarded UPDATE on one ticket: checks ``conditions``, locks the row for the rest of the transaction.
 
-    Station actions (recall, no-show, transfer, closing) take the same row lock with a guarded UPDATE first, so a
-    start or a decision never interleaves with them: whichever comes second sees what the first committed. The held
-    ticket comes back from the UPDATE itself; the step, its crossing and the crossing's steps are read again in two
-    statements (expiring the whole session instead reloaded the user, the step kinds and every step one by one).
-    None: the step is no longer at a counter.
+    Returns the ticket as the UPDATE found it, with its crossing and all the crossing's steps read again after the
+    lock (three statements; expiring the whole session instead reloaded the user, the step kinds and every step one
+    by one). None: no ticket matches any more, its state changed meanwhile.
     """
-    if step.station_id is None:
-        return None
     db.session.flush()
     ticket = db.session.execute(
         update(Ticket)
-        .where(Ticket.crossing_id == step.crossing_id, Ticket.status == "called", Ticket.station_id == step.station_id)
-        .values(status="called")
+        .where(*conditions)
+        .values(status=Ticket.status)
         .returning(Ticket)
         .execution_options(synchronize_session=False, populate_existing=True)
     ).scalar()
-    _read_again(step)
+    if ticket is not None:
+        set_committed_value(ticket, "crossing", read_crossing_again(ticket.crossing_id))
     return ticket
 
 
-def _read_again(step: Step) -> None:
-    """Read the step's crossing and all its steps again (two statements), after taking the lock.
+def hold_ticket(step: Step) -> Ticket | None:
+    """Lock the ticket while ``step`` is at its station, for the rest of the transaction, then read state again.
 
-    The step is one of those steps, so it is read again too; it is then linked to the crossing read here.
+    Station actions (recall, no-show, transfer, closing) take the same row lock with ``hold`` first, so a start or a
+    decision never interleaves with them: whichever comes second sees what the first committed. The step, its
+    crossing and the crossing's steps are read again whether or not the ticket is still there, so that the checks
+    after this one see the current state. None: the step is no longer at a counter.
     """
-    crossing = db.session.execute(
+    if step.station_id is None:
+        return None
+    ticket = hold(
+        Ticket.crossing_id == step.crossing_id, Ticket.status == "called", Ticket.station_id == step.station_id
+    )
+    crossing = ticket.crossing if ticket is not None else read_crossing_again(step.crossing_id)
+    set_committed_value(step, "crossing", crossing)  # the step is one of its steps: read again with them
+    return ticket
+
+
+def read_crossing_again(crossing_id: int) -> Crossing:
+    """A crossing and all its steps read again from the database (two statements), after taking a lock."""
+    return db.session.execute(
         select(Crossing)
-        .where(Crossing.id == step.crossing_id)
+        .where(Crossing.id == crossing_id)
         .options(selectinload(Crossing.steps))
         .execution_options(populate_existing=True)
     ).scalar_one()
-    set_committed_value(step, "crossing", crossing)
 
 
 def steps_here(crossing: Crossing, station) -> list[Step]:
