@@ -26,7 +26,7 @@ def init_app(app) -> None:
 @with_appcontext
 def seed_demo_command(force: bool) -> None:
     """Create the demo post Rusizi II / Ruzizi II with demo accounts (idempotent)."""
-    from osbp.post.seed import DEMO_PASSWORDS, OFFICERS, seed_demo
+    from osbp.post.seed import COUNTRY_PEOPLE, DEMO_PASSWORDS, OFFICERS, seed_demo
 
     if current_app.config["OSBP"].production and not force:
         raise click.ClickException("refusing to create demo accounts in production (use --force only on a test post)")
@@ -38,6 +38,8 @@ def seed_demo_command(force: bool) -> None:
         click.echo(f"  {username:<18} {DEMO_PASSWORDS['officer']}")
     click.echo(f"  {'supervisor-1':<18} {DEMO_PASSWORDS['supervisor']}")
     click.echo(f"  {'admin':<18} {DEMO_PASSWORDS['admin']}")
+    for username, _country, _name, role in COUNTRY_PEOPLE:
+        click.echo(f"  {username:<18} {DEMO_PASSWORDS[role]}")
 
 
 @click.command("create-token")

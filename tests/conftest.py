@@ -129,6 +129,7 @@ def login(app):
 
         if password is None:
             role = "admin" if username == "admin" else "supervisor" if username.startswith("supervisor") else "officer"
+            role = next((r for r in ("gate", "committee") if f"-{r}-" in username), role)
             password = DEMO_PASSWORDS[role]
         client = app.test_client()
         token = csrf_from(client)

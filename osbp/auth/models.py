@@ -14,7 +14,10 @@ from osbp.types import UTCDateTime, utcnow
 # Device accounts (display boards, kiosks) have no usable password: they log in with a device token
 # (flask --app osbp create-device) and reach only their own live page (deny by default, osbp/web.py).
 DEVICE_ROLES = ("board", "kiosk")
-ROLES = ("officer", "supervisor", "admin", *DEVICE_ROLES)
+# Gate officers scan gate passes at the exit gate; committee members (Joint Border Committee) read the bilateral
+# reports and nothing personal. Both belong to one country (``User.country``) and reach only their own pages.
+COUNTRY_ROLES = ("gate", "committee")
+ROLES = ("officer", "supervisor", "admin", *COUNTRY_ROLES, *DEVICE_ROLES)
 
 
 class User(db.Model):
@@ -27,6 +30,8 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    # For gate officers and committee members: the country they serve (ISO 3166 alpha-2).
+    country: Mapped[str | None] = mapped_column(String(2))
     locale: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped on logout, password change or disable: every session minted before is dead.

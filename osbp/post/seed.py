@@ -58,6 +58,8 @@ DEMO_PASSWORDS = {
     "officer": "rusizi-demo-officer",
     "supervisor": "rusizi-demo-supervisor",
     "admin": "rusizi-demo-admin",
+    "gate": "rusizi-demo-gate",
+    "committee": "rusizi-demo-committee",
 }
 OFFICERS = [
     ("rw-immigration-1", "RW-IMM", "Aline Uwase"),
@@ -68,6 +70,13 @@ OFFICERS = [
     ("cd-customs-1", "CD-CUS", "Furaha Cirhuza"),
     ("rw-health-1", "RW-HEA", "Diane Ingabire"),
     ("cd-health-1", "CD-HEA", "Nsimire Bahati"),
+]
+# Gate officers and Joint Border Committee members: one country each, no agency.
+COUNTRY_PEOPLE = [
+    ("rw-gate-1", "RW", "Eric Niyonzima", "gate"),
+    ("cd-gate-1", "CD", "Chance Mugisho", "gate"),
+    ("rw-committee-1", "RW", "Josiane Uwimana", "committee"),
+    ("cd-committee-1", "CD", "Bienvenu Kabamba", "committee"),
 ]
 
 
@@ -147,9 +156,13 @@ def _ensure_stations(post, kinds) -> None:
 
 def _ensure_users(post, agencies, hasher) -> None:
     existing = set(db.session.scalars(select(User.username)))
-    people = [(username, agencies[code], name, "officer") for username, code, name in OFFICERS]
-    people += [("supervisor-1", None, "Post supervisor", "supervisor"), ("admin", None, "Administrator", "admin")]
-    for username, agency, name, role in people:
+    people = [(username, agencies[code], None, name, "officer") for username, code, name in OFFICERS]
+    people += [
+        ("supervisor-1", None, None, "Post supervisor", "supervisor"),
+        ("admin", None, None, "Administrator", "admin"),
+    ]
+    people += [(username, None, country, name, role) for username, country, name, role in COUNTRY_PEOPLE]
+    for username, agency, country, name, role in people:
         if username in existing:
             continue
         db.session.add(
@@ -159,6 +172,7 @@ def _ensure_users(post, agencies, hasher) -> None:
                 full_name=name,
                 role=role,
                 agency_id=agency.id if agency else None,
+                country=country,
                 password_hash=hasher(DEMO_PASSWORDS[role]),
             )
         )

@@ -71,6 +71,8 @@ class Crossing(db.Model):
     """One person passing through the post in one direction as one category: the case file."""
 
     __tablename__ = "crossings"
+    # Reports read a post's crossings by the time they started (osbp/bilateral).
+    __table_args__ = (Index("ix_crossings_post_id_created_at", "post_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
@@ -84,6 +86,9 @@ class Crossing(db.Model):
     refusal_reason: Mapped[str | None] = mapped_column(Text)
     gate_pass_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     gate_pass_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Scanned at the exit gate (osbp/gate): the end of the clock for time in the facility.
+    gate_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    gate_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Identity, entered by immigration at the first immigration step.
     holder_name: Mapped[str | None] = mapped_column(String(120))
     nationality: Mapped[str | None] = mapped_column(String(3))
