@@ -44,6 +44,12 @@ class Config:
     # The interpreter's thread switch interval in a server process (osbp/wsgi.py): a thread back from the database
     # waits up to this long for a computing thread to let it run (Python's default is 5 ms; docs/performance.md).
     switch_interval_ms: float = 1.0
+    # Bilateral report (docs/reports.md): the agreed release target, the outlier rule, the baseline to compare with.
+    release_target_minutes: int = 30
+    report_outlier_hours: int = 12
+    release_baseline_hours: float | None = 3.38
+    release_baseline_date: str = "2016"
+    release_baseline_source: str = "Customs and immigration clearance time, Rusizi/Ruzizi, 2016"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -81,6 +87,11 @@ class Config:
             default_service_seconds=int(environ.get("OSBP_DEFAULT_SERVICE_SECONDS", 180)),
             wait_cache_seconds=int(environ.get("OSBP_WAIT_CACHE_SECONDS", 30)),
             switch_interval_ms=float(environ.get("OSBP_SWITCH_INTERVAL_MS", 1.0)),
+            release_target_minutes=int(environ.get("OSBP_RELEASE_TARGET_MINUTES", 30)),
+            report_outlier_hours=int(environ.get("OSBP_REPORT_OUTLIER_HOURS", 12)),
+            release_baseline_hours=_optional_float(environ.get("OSBP_RELEASE_BASELINE_HOURS", "3.38")),
+            release_baseline_date=environ.get("OSBP_RELEASE_BASELINE_DATE", cls.release_baseline_date),
+            release_baseline_source=environ.get("OSBP_RELEASE_BASELINE_SOURCE", cls.release_baseline_source),
         )
 
     def replace(self, **changes) -> Config:
@@ -106,6 +117,10 @@ class Config:
         if not self.database_url.startswith(("sqlite:", "postgresql")):
             raise ConfigError("OSBP_DATABASE_URL must be an sqlite: or postgresql:// URL")
         self._validate_queues()
+        if not 1 <= self.release_target_minutes <= 24 * 60 or not 1 <= self.report_outlier_hours <= 72:
+            raise ConfigError("OSBP_RELEASE_TARGET_MINUTES must be 1–1440 and OSBP_REPORT_OUTLIER_HOURS 1–72")
+        if self.release_baseline_hours is not None and not 0 < self.release_baseline_hours < 1000:
+            raise ConfigError("OSBP_RELEASE_BASELINE_HOURS must be a positive number of hours (or empty for none)")
 
     def _validate_queues(self) -> None:
         if self.no_show_policy not in NO_SHOW_POLICIES:
@@ -158,6 +173,16 @@ def _parse_boosts(value: str) -> dict:
             raise ConfigError(f"OSBP_PRIORITY_BOOSTS: {item!r} is not kind=minutes")
         boosts[kind.strip()] = int(minutes)
     return boosts
+
+
+def _optional_float(value: str) -> float | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"not a number: {value!r}") from None
 
 
 def _sqlite_url(instance_path: str) -> str:

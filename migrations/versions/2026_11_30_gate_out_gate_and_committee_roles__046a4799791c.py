@@ -17,6 +17,8 @@ down_revision = 'b1c2d3e4f501'
 branch_labels = None
 depends_on = None
 
+NO_SHOW = sa.text("kind = 'no_show'")
+
 
 def upgrade():
     op.create_table('bilateral_reports',
@@ -49,9 +51,15 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('country', sa.String(length=2), nullable=True))
 
+    with op.batch_alter_table('step_events', schema=None) as batch_op:
+        batch_op.create_index('ix_step_events_no_show', ['step_id'], unique=False, postgresql_where=NO_SHOW, sqlite_where=NO_SHOW)
+
 
 
 def downgrade():
+    with op.batch_alter_table('step_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_step_events_no_show', postgresql_where=NO_SHOW, sqlite_where=NO_SHOW)
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('country')
 

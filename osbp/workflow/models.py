@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from osbp.extensions import db
@@ -159,7 +159,17 @@ class StepEvent(db.Model):
 
     __tablename__ = "step_events"
     # by step: a crossing's timeline; by time: recent service times for the wait estimator (osbp/queues/estimator.py)
-    __table_args__ = (Index("ix_step_events_step_id_at", "step_id", "at"), Index("ix_step_events_at", "at"))
+    __table_args__ = (
+        Index("ix_step_events_step_id_at", "step_id", "at"),
+        Index("ix_step_events_at", "at"),
+        # the few no-show events, counted by the bilateral report without reading the whole timeline
+        Index(
+            "ix_step_events_no_show",
+            "step_id",
+            postgresql_where=text("kind = 'no_show'"),
+            sqlite_where=text("kind = 'no_show'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"))

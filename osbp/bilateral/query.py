@@ -1,0 +1,230 @@
+"""SQL building blocks for the bilateral report, the same numbers on PostgreSQL and SQLite.
+
+- ``Scope``: a post and a period of local calendar days, as the UTC range its rows are read in.
+- Durations in seconds between two timestamp columns (``seconds``), the post's local clock (``local_*``).
+- ``stats``: count, mean, median, 90th percentile, min, max and sum of a duration per group, in one statement.
+  PostgreSQL uses ``percentile_cont``; SQLite has none, so the same linear interpolation is written with window
+  functions (row number and group size, then the two neighbouring values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Float, Integer, case, cast, func, literal, select, text
+from sqlalchemy.sql import ColumnElement
+
+from osbp.extensions import db
+
+PERCENTILES = {"median": 0.5, "p90": 0.9}
+MIN_CELL = 5
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A post and an inclusive range of the post's local dates."""
+
+    post_id: int
+    timezone: str
+    first_day: date
+    last_day: date
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def start(self) -> datetime:
+        """The first instant of the period (local midnight of the first day), in UTC."""
+        return _local_midnight(self.first_day, self.timezone)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the period (local midnight after the last day), in UTC."""
+        return _local_midnight(self.last_day + timedelta(days=1), self.timezone)
+
+    def previous(self) -> Scope:
+        """The period of the same length just before this one."""
+        return Scope(
+            self.post_id,
+            self.timezone,
+            self.first_day - timedelta(days=self.days),
+            self.first_day - timedelta(days=1),
+        )
+
+    def dates(self) -> list[date]:
+        return [self.first_day + timedelta(days=n) for n in range(self.days)]
+
+
+def _local_midnight(day: date, timezone: str) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def seconds(later, earlier) -> ColumnElement:
+    """``later - earlier`` in seconds (float). SQLite's julianday is a double: rounded to the millisecond."""
+    if is_postgres():
+        return func.date_part("epoch", later - earlier)
+    return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3)
+
+
+def _offsets(scope: Scope) -> list[tuple[datetime | None, int]]:
+    """The post's UTC offsets (minutes) over the period: [(from UTC instant or None, offset), …]."""
+    zone = ZoneInfo(scope.timezone)
+    start, end = scope.start - timedelta(days=2), scope.end + timedelta(days=2)
+    segments: list[tuple[datetime | None, int]] = []
+    moment = start
+    while moment <= end:
+        offset = int(moment.astimezone(zone).utcoffset().total_seconds() // 60)
+        if not segments or segments[-1][1] != offset:
+            segments.append((None if not segments else moment, offset))
+        moment += timedelta(minutes=30)
+    return segments
+
+
+def _shift(column, minutes: int):
+    if is_postgres():
+        return column + text(f"interval '{int(minutes)} minutes'")
+    return func.strftime("%Y-%m-%d %H:%M:%f", column, f"{int(minutes):+d} minutes")
+
+
+def local(column, scope: Scope):
+    """The post's local wall-clock time of a UTC timestamp column (a naive timestamp)."""
+    segments = _offsets(scope)
+    if len(segments) == 1:
+        return _shift(column, segments[0][1])
+    whens = [(column < segments[i + 1][0], _shift(column, segments[i][1])) for i in range(len(segments) - 1)]
+    return case(*whens, else_=_shift(column, segments[-1][1]))
+
+
+def local_hour(column, scope: Scope):
+    value = local(column, scope)
+    if is_postgres():
+        return cast(func.date_part("hour", value), Integer)
+    return cast(func.strftime("%H", value), Integer)
+
+
+def local_weekday(column, scope: Scope):
+    """0 = Monday … 6 = Sunday."""
+    value = local(column, scope)
+    if is_postgres():
+        return cast(func.date_part("isodow", value), Integer) - 1
+    return (cast(func.strftime("%w", value), Integer) + 6) % 7
+
+
+def local_date(column, scope: Scope):
+    """The local calendar date, as ``YYYY-MM-DD`` text on both databases."""
+    value = local(column, scope)
+    if is_postgres():
+        return func.to_char(value, "YYYY-MM-DD")
+    return func.strftime("%Y-%m-%d", value)
+
+
+def in_period(column, scope: Scope):
+    return column.between(scope.start, scope.end - timedelta(microseconds=1))
+
+
+def stats(source, keys: tuple[str, ...], value: str) -> dict[tuple, dict]:
+    """Per group of ``keys``: count, mean, median, p90, min, max and sum of ``value`` (NULLs left out).
+
+    ``source`` is a SELECT with the key columns and the value column.
+    """
+    rows = db.session.execute(_stats_query(source.subquery(), keys, value)).all()
+    result = {}
+    for row in rows:
+        group = tuple(row[: len(keys)])
+        count, mean, low, high, total, *quantiles = row[len(keys) :]
+        result[group] = {
+            "count": int(count),
+            "mean": mean,
+            "min": low,
+            "max": high,
+            "sum": total,
+            **dict(zip(PERCENTILES, quantiles, strict=True)),
+        }
+    return result
+
+
+def _stats_query(source, keys, value):
+    groups = [source.c[key] for key in keys]
+    v = cast(source.c[value], Float)
+    if is_postgres():
+        return (
+            select(
+                *groups,
+                func.count(v),
+                func.avg(v),
+                func.min(v),
+                func.max(v),
+                func.sum(v),
+                *(func.percentile_cont(p).within_group(v) for p in PERCENTILES.values()),
+            )
+            .where(source.c[value].is_not(None))
+            .group_by(*groups)
+        )
+    ranked = (
+        select(
+            *groups,
+            v.label("v"),
+            func.row_number().over(partition_by=groups or None, order_by=v).label("rn"),
+            func.count().over(partition_by=groups or None).label("n"),
+        )
+        .where(source.c[value].is_not(None))
+        .subquery()
+    )
+    r_groups = [ranked.c[key] for key in keys]
+    quantiles = []
+    for p in PERCENTILES.values():
+        position = 1 + literal(p) * (ranked.c.n - 1)  # 1-based, as percentile_cont
+        lower = cast(position, Integer)
+        at_lower = func.max(case((ranked.c.rn == lower, ranked.c.v)))
+        at_upper = func.max(case((ranked.c.rn == lower + 1, ranked.c.v)))
+        group_position = 1 + literal(p) * (func.max(ranked.c.n) - 1)
+        fraction = group_position - cast(group_position, Integer)
+        quantiles.append(at_lower + fraction * (func.coalesce(at_upper, at_lower) - at_lower))
+    return select(
+        *r_groups,
+        func.count(ranked.c.v),
+        func.avg(ranked.c.v),
+        func.min(ranked.c.v),
+        func.max(ranked.c.v),
+        func.sum(ranked.c.v),
+        *quantiles,
+    ).group_by(*r_groups)
+
+
+# What a report shows -------------------------------------------------------------------------------------------
+
+
+def people(count: int | None) -> int | str:
+    """A count of people as the report shows it: 1–4 become "< 5" (no cell can point at a person)."""
+    count = int(count or 0)
+    return "< 5" if 0 < count < MIN_CELL else count
+
+
+def shown_stats(figures: dict | None) -> dict:
+    """A stats object for the report: rounded seconds, or nulls for a group of fewer than 5 people."""
+    count = int((figures or {}).get("count") or 0)
+    if count < MIN_CELL:
+        return {"count": people(count), "mean": None, "median": None, "p90": None, "min": None, "max": None}
+    return {
+        "count": count,
+        **{key: round1(figures[key]) for key in ("mean", "median", "p90", "min", "max")},
+    }
+
+
+def round1(value) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def share(part, whole) -> float | None:
+    """A fraction 0–1 rounded to 4 decimals; None when the whole is below the small-cell limit."""
+    whole = int(whole or 0)
+    if whole < MIN_CELL:
+        return None
+    return round(int(part or 0) / whole, 4)
