@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import DateTime, case, func, literal, select
 
-from osbp.bilateral.query import is_postgres, seconds
 from osbp.auth.models import User
+from osbp.bilateral.query import is_postgres, seconds
 from osbp.extensions import db
 from osbp.post.models import Agency
 from osbp.queues.models import Seat, Station

@@ -13,7 +13,6 @@ from __future__ import annotations
 from sqlalchemy import case, func, literal, select, union_all
 
 from osbp.bilateral.query import in_period, round1, seconds, shown_stats, stats
-from osbp.extensions import db
 from osbp.post.models import Agency
 from osbp.workflow.models import Crossing, Step, StepEvent
 
