@@ -15,6 +15,9 @@ from osbp.extensions import db
 
 
 def init_app(app) -> None:
+    from osbp.bilateral.cli import report_command
+
+    app.cli.add_command(report_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_token_command)
     app.cli.add_command(create_device_command)
