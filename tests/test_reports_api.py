@@ -109,7 +109,14 @@ def test_reports_page_makes_a_pdf_and_lists_it_in_the_archive(login, day):
     assert "No report has been made yet." in page.get_data(as_text=True)
     response = committee.post(
         "/reports",
-        data={"csrf_token": committee.csrf, "kind": "day", "value": "2026-11-10", "lang1": "fr", "lang2": "en", "format": "pdf"},
+        data={
+            "csrf_token": committee.csrf,
+            "kind": "day",
+            "value": "2026-11-10",
+            "lang1": "fr",
+            "lang2": "en",
+            "format": "pdf",
+        },
     )
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert response.data.startswith(b"%PDF")
@@ -132,7 +139,9 @@ def test_reports_page_bad_period_is_a_flashed_message_not_a_file(login):
 def test_cli_report_and_verify(app, day, tmp_path):
     runner = app.test_cli_runner()
     out = tmp_path / "day.json"
-    result = runner.invoke(args=["report", "--from", "2026-11-10", "--to", "2026-11-10", "--lang", "en", "--out", str(out)])
+    result = runner.invoke(
+        args=["report", "--from", "2026-11-10", "--to", "2026-11-10", "--lang", "en", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "data SHA-256" in result.output
     verified = runner.invoke(args=["report", "verify", str(out)])

@@ -1,0 +1,153 @@
+"""Benchmark: the bilateral report of a month (and a quarter) at the busiest Great Lakes post's volume.
+
+    .venv/bin/python bench/report.py --database-url postgresql://postgres@127.0.0.1:5432/osbp_bench \\
+        --days 30 --per-day 50000            # fill (flask simulate) then measure; --reuse measures what is there
+
+Each measurement runs in a fresh child process, so its peak RSS is its own: the SQL aggregates alone
+(``build_report``), then the whole PDF (aggregates + WeasyPrint), then the CSV zip. Prints seconds and peak RSS (MB)
+beside the targets (monthly PDF < 10 s and < 400 MB; quarter < 30 s). Bounded: it talks to the given database only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _app(database_url: str):
+    from osbp import create_app
+
+    return create_app({"env": "development", "database_url": database_url, "secret_key": "b" * 40})
+
+
+def fill(database_url: str, days: int, per_day: int, start: str, seed: int) -> None:
+    """A fresh schema, the demo post, then ``flask simulate`` (its own process: it prints its progress)."""
+    from sqlalchemy import text
+
+    from osbp.extensions import db
+
+    app = _app(database_url)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        db.engine.dispose()
+    env = {**os.environ, "OSBP_DATABASE_URL": database_url, "OSBP_ENV": "development"}
+    flask = [sys.executable, "-m", "flask", "--app", "osbp"]
+    for command in (["db", "upgrade"], ["seed-demo"]):
+        subprocess.run(flask + command, cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
+    started = time.perf_counter()
+    args = ["simulate", "--days", str(days), "--per-day", str(per_day), "--seed", str(seed), "--start", start]
+    subprocess.run(flask + args, cwd=ROOT, env=env, check=True)  # noqa: S603
+    print(f"filled in {time.perf_counter() - started:.0f} s")
+
+
+def measure(database_url: str, first: str, last: str, what: str) -> dict:
+    """Run in a child process: time one kind of work, report the process's peak RSS."""
+    from osbp.bilateral import operations
+    from osbp.bilateral.report import build_report
+    from osbp.extensions import db
+    from osbp.post.models import Post
+
+    app = _app(database_url)
+    with app.app_context():
+        post = db.session.scalar(db.select(Post))
+        first_day, last_day = date.fromisoformat(first), date.fromisoformat(last)
+        baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        started = time.perf_counter()
+        if what == "aggregates":
+            data = build_report(post, first_day, last_day)
+            size = len(json.dumps(data))
+        else:
+
+            class Bench:
+                id = None
+                username = "bench"
+                role = "admin"
+
+            report = operations.generate(post, first_day, last_day, "fr,en", what, Bench())
+            size = len(report.content)
+            db.session.rollback()  # measure only: nothing archived
+        seconds = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "what": what,
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(peak),
+        "start_rss_mb": round(baseline),
+        "bytes": size,
+    }
+
+
+def _child(database_url: str, first: str, last: str, what: str) -> dict:
+    output = subprocess.run(  # noqa: S603
+        [sys.executable, __file__, "--database-url", database_url, "--child", what, "--first", first, "--last", last],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def counts(database_url: str) -> dict:
+    from sqlalchemy import text
+
+    from osbp.extensions import db
+
+    app = _app(database_url)
+    with app.app_context():
+        tables = ("crossings", "steps", "step_events", "tickets", "seats")
+        found = {t: db.session.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}  # noqa: S608
+        span = db.session.execute(text("SELECT min(created_at), max(created_at) FROM crossings")).one()
+        db.session.remove()
+    return {**found, "first": str(span[0]), "last": str(span[1])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--per-day", type=int, default=50000)
+    parser.add_argument("--start", default="2026-10-01")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--reuse", action="store_true", help="measure the data already in the database")
+    parser.add_argument("--quarter", action="store_true", help="also measure the 90 days from --start")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--first", help=argparse.SUPPRESS)
+    parser.add_argument("--last", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.database_url, args.first, args.last, args.child)))
+        return
+    if not args.reuse:
+        fill(args.database_url, args.days, args.per_day, args.start, args.seed)
+    print("rows:", counts(args.database_url))
+    first = date.fromisoformat(args.start)
+    periods = [("month", first, first + timedelta(days=min(args.days, 30) - 1))]
+    if args.quarter:
+        periods.append(("quarter", first, first + timedelta(days=89)))
+    targets = {"month": 10, "quarter": 30}
+    for name, period_first, period_last in periods:
+        for what in ("aggregates", "pdf", "csv.zip"):
+            result = _child(args.database_url, period_first.isoformat(), period_last.isoformat(), what)
+            target = f"(target < {targets[name]} s, < 400 MB)" if what == "pdf" else ""
+            print(
+                f"{name:8} {what:10} {result['seconds']:7.2f} s  peak RSS {result['peak_rss_mb']:4d} MB "
+                f"(start {result['start_rss_mb']} MB)  {result['bytes']:>9} bytes {target}"
+            )
+
+
+if __name__ == "__main__":
+    main()
