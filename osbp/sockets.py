@@ -3,6 +3,7 @@
 - Officers, supervisors and admins join their own room, their post's room and their agency's; supervisors and
   admins also the post's supervisor room.
 - Board devices join their own room and the post's public board room, nothing else.
+- Gate officers and committee members (every role but officer, supervisor, admin) join their own room only.
 - Kiosk devices join their own room; after a status lookup they ``watch`` one ticket's public room.
 - Sockets never send anything that changes state; the only client event is ``watch`` (kiosks).
 """
@@ -15,6 +16,8 @@ from flask_socketio import join_room, leave_room, rooms
 from osbp import events
 from osbp.extensions import socketio
 from osbp.web import session_expired
+
+STAFF_ROLES = ("officer", "supervisor", "admin")  # the only roles that join the post's rooms
 
 
 def _allowed() -> bool:
@@ -30,6 +33,8 @@ def connect(auth=None):
         if current_user.role == "board":
             join_room(events.board_room(current_user.post_id))
         return True
+    if current_user.role not in STAFF_ROLES:
+        return True  # gate officers, committee members (any other role): their own room only, no post room
     join_room(events.post_room(current_user.post_id))
     if current_user.agency_id:
         join_room(events.agency_room(current_user.agency_id))

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from osbp import events
 from osbp.audit import operations as audit
+from osbp.auth.models import COUNTRY_ROLES
 from osbp.errors import DomainError, Forbidden
 from osbp.extensions import csrf, db, login_manager
 from osbp.i18n import template_helpers
@@ -128,6 +129,13 @@ def _require_login_and_csrf():
 
         if not may_reach(current_user, request.endpoint):
             abort(403)  # boards and kiosks reach only their own pages (audited by _http_error)
+    elif current_user.role in COUNTRY_ROLES:
+        from osbp.auth import access
+
+        if request.endpoint == "queues.home":
+            return access.home_response(current_user)  # "/" is the gate page or the committee's reports
+        if not access.may_reach(current_user, request.endpoint):
+            abort(403)  # gate officers and committee members reach only their own pages (audited by _http_error)
     if not g.get("bearer_auth") and request.method not in SAFE_METHODS:
         csrf.protect()
     return None

@@ -114,7 +114,7 @@ CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def csrf_from(client, path: str = "/login") -> str:
-    page = client.get(path)
+    page = client.get(path, follow_redirects=True)
     match = CSRF_INPUT.search(page.get_data(as_text=True))
     assert match, f"no CSRF token on {path}"
     return match.group(1)
@@ -127,15 +127,15 @@ def login(app):
     def _login(username: str, password: str | None = None):
         from osbp.post.seed import DEMO_PASSWORDS
 
+        role = "admin" if username == "admin" else "supervisor" if username.startswith("supervisor") else "officer"
+        role = next((r for r in ("gate", "committee") if f"-{r}-" in username), role)
         if password is None:
-            role = "admin" if username == "admin" else "supervisor" if username.startswith("supervisor") else "officer"
-            role = next((r for r in ("gate", "committee") if f"-{r}-" in username), role)
             password = DEMO_PASSWORDS[role]
         client = app.test_client()
         token = csrf_from(client)
         response = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
         assert response.status_code == 302, response.get_data(as_text=True)
-        client.csrf = csrf_from(client, "/desk")
+        client.csrf = csrf_from(client, {"gate": "/gate", "committee": "/"}.get(role, "/desk"))  # a page they reach
         return client
 
     return _login

@@ -358,7 +358,8 @@ def _counts(app) -> dict[str, int]:
 
 def test_seed_demo_is_idempotent(app, monkeypatch):
     seeded = _counts(app)
-    assert seeded["User"] == 10 and seeded["Station"] == 8 and seeded["Route"] == 8
+    # 8 officers, a supervisor, an admin, 2 gate officers and 2 committee members
+    assert seeded["User"] == 14 and seeded["Station"] == 8 and seeded["Route"] == 8
     with app.app_context():
         reset_database()
     # Cheap hashes for this test only: the command hashes every demo password once.

@@ -84,6 +84,7 @@ def document() -> dict:
                 }
             },
             **_queue_paths(errors),
+            **_gate_paths(),
         },
         "components": {
             "securitySchemes": {
@@ -274,6 +275,57 @@ def _schemas() -> dict:
             },
         },
         **_queue_schemas(),
+        "GateOut": {
+            "type": "object",
+            "description": "What the gate officer needs to match the person to the pass; nothing more personal",
+            "properties": {
+                "gate_pass_code": {"type": "string", "example": "GP-ABCD2345"},
+                "gate_out_at": {"type": "string", "format": "date-time"},
+                "direction": {"type": "string", "example": "RW-CD"},
+                "category": {"type": "string", "enum": ["traveller", "trader", "resident", "driver"]},
+                "holder_name": {"type": "string", "nullable": True},
+                "document_type": {"type": "string", "nullable": True},
+            },
+        },
+    }
+
+
+def _gate_paths() -> dict:
+    """The exit gate (osbp/gate): a gate pass is valid once."""
+
+    def error(description: str) -> dict:
+        return {"description": description, "content": _json("Error")}
+
+    return {
+        "/gate-passes/{code}/exit": {
+            "post": {
+                "summary": "A gate officer of the crossing's destination country records the gate-out (once per pass)",
+                "parameters": [
+                    {
+                        "name": "code",
+                        "in": "path",
+                        "required": True,
+                        "description": "The pass code as scanned or typed; case and the GP- prefix do not matter",
+                        "schema": {"type": "string", "example": "GP-ABCD2345"},
+                    }
+                ],
+                "responses": {
+                    "200": {"description": "Gate-out recorded", "content": _json("GateOut")},
+                    "400": error("csrf_failed: a session-cookie call without X-CSRFToken"),
+                    "401": _ERROR,
+                    "403": error(
+                        "not_gate_officer: the caller is not a gate officer of this post; "
+                        "wrong_gate: the pass is for the gate into the other country"
+                    ),
+                    "404": error("gate_pass_unknown: no such pass at this post"),
+                    "409": error(
+                        "gate_pass_used: already used (the message says when); "
+                        "gate_pass_not_valid: the crossing is not cleared"
+                    ),
+                    "422": error("invalid_gate_pass_code: not a gate pass code"),
+                },
+            }
+        }
     }
 
 

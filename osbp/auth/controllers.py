@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from osbp.audit import operations as audit
-from osbp.auth import operations
+from osbp.auth import access, operations
 from osbp.auth.blueprint import bp
+from osbp.auth.models import COUNTRY_ROLES
 from osbp.errors import DomainError
 from osbp.i18n import normalise_locale
 from osbp.web import form_action, local_path
@@ -40,6 +41,8 @@ def login():
     session["seen_at"] = now
     if locale and not user.locale:
         session["locale"] = locale
+    if user.role in COUNTRY_ROLES:  # gate officers and committee members land on their own page, whatever "next"
+        return redirect(access.home_url(user))
     return redirect(_safe_next(request.form.get("next")))
 
 
