@@ -2,9 +2,10 @@
 
 - ``Scope``: a post and a period of local calendar days, as the UTC range its rows are read in.
 - Durations in seconds between two timestamp columns (``seconds``), the post's local clock (``local_*``).
-- ``stats``: count, mean, median, 90th percentile, min, max and sum of a duration per group, in one statement.
-  PostgreSQL uses ``percentile_cont``; SQLite has none, so the same linear interpolation is written with window
-  functions (row number and group size, then the two neighbouring values).
+- ``stats``: count, mean, median, 90th percentile, min, max and sum of a duration per group: the database counts
+  each distinct whole-second value per group (one hash aggregate, the same statement on both databases) and the
+  percentiles are read off the cumulative counts exactly as ``percentile_cont`` interpolates. Measured on a month at
+  50,000 crossings a day, sorting every row for ``percentile_cont`` cost several times more (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, Integer, case, cast, func, literal, select, text
+from sqlalchemy import Date, Integer, case, cast, func, select, text
 from sqlalchemy.sql import ColumnElement
 
 from osbp.extensions import db
@@ -67,10 +68,11 @@ def is_postgres() -> bool:
 
 
 def seconds(later, earlier) -> ColumnElement:
-    """``later - earlier`` in seconds (float). SQLite's julianday is a double: rounded to the millisecond."""
+    """``later - earlier`` in whole seconds (rounded half up), the same integer on both databases. SQLite's
+    julianday is a day count in a double: exact to about 10 µs, well inside the rounding."""
     if is_postgres():
-        return func.date_part("epoch", later - earlier)
-    return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3)
+        return cast(func.floor(func.date_part("epoch", later - earlier) + 0.5), Integer)
+    return cast((func.julianday(later) - func.julianday(earlier)) * 86400.0 + 0.5, Integer)
 
 
 def _offsets(scope: Scope) -> list[tuple[datetime | None, int]]:
@@ -118,11 +120,11 @@ def local_weekday(column, scope: Scope):
 
 
 def local_date(column, scope: Scope):
-    """The local calendar date, as ``YYYY-MM-DD`` text on both databases."""
+    """The local calendar date (a DATE on PostgreSQL, ``YYYY-MM-DD`` text on SQLite, which stores dates so)."""
     value = local(column, scope)
     if is_postgres():
-        return func.to_char(value, "YYYY-MM-DD")
-    return func.strftime("%Y-%m-%d", value)
+        return cast(value, Date)
+    return func.date(value)
 
 
 def in_period(column, scope: Scope):
@@ -130,72 +132,45 @@ def in_period(column, scope: Scope):
 
 
 def stats(source, keys: tuple[str, ...], value: str) -> dict[tuple, dict]:
-    """Per group of ``keys``: count, mean, median, p90, min, max and sum of ``value`` (NULLs left out).
+    """Per group of ``keys``: count, mean, median, p90, min, max and sum of ``value`` (whole seconds; NULLs left out).
 
-    ``source`` is a SELECT with the key columns and the value column.
+    ``source`` is a SELECT with the key columns and the value column. The database counts each distinct value per group
+    (a hash aggregate, no sort of every row); the percentiles are then read off the cumulative counts by linear
+    interpolation between the closest ranks — exactly what ``percentile_cont`` gives for the same values.
     """
-    rows = db.session.execute(_stats_query(source.subquery(), keys, value)).all()
-    result = {}
+    rows = db.session.execute(_histogram_query(source.subquery(), keys, value)).all()
+    histograms: dict[tuple, list[tuple[int, int]]] = {}
     for row in rows:
-        group = tuple(row[: len(keys)])
-        count, mean, low, high, total, *quantiles = row[len(keys) :]
-        result[group] = {
-            "count": int(count),
-            "mean": mean,
-            "min": low,
-            "max": high,
-            "sum": total,
-            **dict(zip(PERCENTILES, quantiles, strict=True)),
-        }
-    return result
+        histograms.setdefault(tuple(row[: len(keys)]), []).append((int(row[-2]), int(row[-1])))
+    return {group: _summarise(sorted(pairs)) for group, pairs in histograms.items()}
 
 
-def _stats_query(source, keys, value):
+def _histogram_query(source, keys, value):
     groups = [source.c[key] for key in keys]
-    v = cast(source.c[value], Float)
-    if is_postgres():
-        return (
-            select(
-                *groups,
-                func.count(v),
-                func.avg(v),
-                func.min(v),
-                func.max(v),
-                func.sum(v),
-                *(func.percentile_cont(p).within_group(v) for p in PERCENTILES.values()),
-            )
-            .where(source.c[value].is_not(None))
-            .group_by(*groups)
-        )
-    ranked = (
-        select(
-            *groups,
-            v.label("v"),
-            func.row_number().over(partition_by=groups or None, order_by=v).label("rn"),
-            func.count().over(partition_by=groups or None).label("n"),
-        )
-        .where(source.c[value].is_not(None))
-        .subquery()
-    )
-    r_groups = [ranked.c[key] for key in keys]
-    quantiles = []
-    for p in PERCENTILES.values():
-        position = 1 + literal(p) * (ranked.c.n - 1)  # 1-based, as percentile_cont
-        lower = cast(position, Integer)
-        at_lower = func.max(case((ranked.c.rn == lower, ranked.c.v)))
-        at_upper = func.max(case((ranked.c.rn == lower + 1, ranked.c.v)))
-        group_position = 1 + literal(p) * (func.max(ranked.c.n) - 1)
-        fraction = group_position - cast(group_position, Integer)
-        quantiles.append(at_lower + fraction * (func.coalesce(at_upper, at_lower) - at_lower))
-    return select(
-        *r_groups,
-        func.count(ranked.c.v),
-        func.avg(ranked.c.v),
-        func.min(ranked.c.v),
-        func.max(ranked.c.v),
-        func.sum(ranked.c.v),
-        *quantiles,
-    ).group_by(*r_groups)
+    measured = source.c[value]
+    return select(*groups, measured, func.count()).where(measured.is_not(None)).group_by(*groups, measured)
+
+
+def _summarise(pairs: list[tuple[int, int]]) -> dict:
+    """count, mean, min, max, sum and percentiles of the values given as sorted (value, how many) pairs."""
+    count = sum(n for _, n in pairs)
+    total = sum(v * n for v, n in pairs)
+    figures = {"count": count, "sum": total, "mean": total / count, "min": pairs[0][0], "max": pairs[-1][0]}
+    for name, fraction in PERCENTILES.items():
+        position = fraction * (count - 1)  # 0-based rank, as percentile_cont
+        lower = int(position)
+        low, high = _value_at(pairs, lower), _value_at(pairs, min(lower + 1, count - 1))
+        figures[name] = low + (position - lower) * (high - low)
+    return figures
+
+
+def _value_at(pairs: list[tuple[int, int]], rank: int) -> int:
+    seen = 0
+    for value, n in pairs:
+        seen += n
+        if rank < seen:
+            return value
+    return pairs[-1][0]
 
 
 # What a report shows -------------------------------------------------------------------------------------------

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from osbp.bilateral import sections
-from osbp.bilateral.query import MIN_CELL, Scope
+from osbp.bilateral.query import MIN_CELL, Scope, is_postgres
 from osbp.extensions import db
 from osbp.post.models import AGENCY_KINDS, Agency
 
@@ -55,9 +55,12 @@ class Context:
         return [(c, k, s) for c, k in self.agency_keys() for s in STAGES]
 
     def visits(self):
-        from osbp.bilateral.sections.stages import visits
+        """The period's stage visits (a temporary table, written on first use; osbp/bilateral/sections/stages.py)."""
+        from osbp.bilateral.sections.stages import materialise_visits
 
-        return visits(self.scope)
+        if "visits" not in self.cache:
+            self.cache["visits"] = materialise_visits(self.scope)
+        return self.cache["visits"]
 
 
 def rules(config) -> dict:
@@ -86,8 +89,17 @@ def build_report(post, first_day, last_day, *, now: datetime | None = None) -> d
     scope = Scope(post.id, post.timezone, first_day, last_day)
     context = Context(post=post, scope=scope, rules=rules(config), baseline=baseline(config), now=now)
     computed = {}
-    for module in sections.modules():
-        computed[module.KEY] = module.compute(context)
+    if is_postgres():
+        # sorts and hashes of a month of steps in memory (for this transaction only)
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+    try:
+        for module in sections.modules():
+            computed[module.KEY] = module.compute(context)
+    finally:
+        if "visits" in context.cache:
+            from osbp.bilateral.sections.stages import drop_visits
+
+            drop_visits()
     return {
         "format": FORMAT,
         "post": {

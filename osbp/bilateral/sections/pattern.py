@@ -6,27 +6,19 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from osbp.bilateral.query import local_date, local_hour, local_weekday, people, round1, share, stats
+from osbp.bilateral.query import people, round1, share, stats
 
 KEY = "pattern"
 
 
 def _waits(context, *keys):
-    visits = context.visits().subquery("pattern_visits")
-    scope = context.scope
-    columns = {
-        "weekday": local_weekday(visits.c.queued_at, scope),
-        "hour": local_hour(visits.c.queued_at, scope),
-        "day": local_date(visits.c.queued_at, scope),
-    }
-    return select(*(columns[k].label(k) for k in keys), visits.c.waiting).where(
-        visits.c.stage == "primary", visits.c.waiting.is_not(None)
-    )
+    visits = context.visits()
+    return select(*(visits.c[k] for k in keys), visits.c.wait_primary)
 
 
 def compute(context) -> dict:
-    by_cell = stats(_waits(context, "weekday", "hour"), ("weekday", "hour"), "waiting")
-    by_open_hour = stats(_waits(context, "day", "hour"), ("day", "hour"), "waiting")
+    by_cell = stats(_waits(context, "weekday", "hour"), ("weekday", "hour"), "wait_primary")
+    by_open_hour = stats(_waits(context, "day", "hour"), ("day", "hour"), "wait_primary")
     target = context.rules["wait_target_minutes"] * 60
     compliant = sum(1 for figures in by_open_hour.values() if figures["median"] <= target)
     return {

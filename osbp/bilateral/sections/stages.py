@@ -10,14 +10,25 @@ medians do not add up, and walking between counters belongs to no stage.
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, case, func, insert, select
 
-from osbp.bilateral.query import in_period, round1, seconds, shown_stats, stats
+from osbp.bilateral.query import (
+    in_period,
+    local_date,
+    local_hour,
+    local_weekday,
+    round1,
+    seconds,
+    shown_stats,
+    stats,
+)
+from osbp.extensions import db
 from osbp.post.models import Agency
 from osbp.workflow.models import Crossing, Step, StepEvent
 
 KEY = "stages"
 STAGE_KEYS = ("country", "agency", "stage")
+STAGES = ("primary", "secondary")
 
 
 def _steps(scope):
@@ -67,49 +78,96 @@ def _first_visits(scope):
     )
 
 
-def _visit(steps, stage, queued, called, decided, previous=None):
-    """Columns of one stage visit. With ``previous`` (the step before decided after this one was called: the same
-    stop at a joint counter) there is no wait, and the turn starts at that decision."""
-    if previous is None:
-        waiting, turn = seconds(called, queued), called
-    else:
-        same_stop = previous > called
-        waiting = case((same_stop, None), else_=seconds(called, queued))
-        turn = case((same_stop, previous), else_=called)
-    return (
-        steps.c.country,
-        steps.c.agency,
-        steps.c.agency_id,
-        literal(stage).label("stage"),
-        queued.label("queued_at"),
-        waiting.label("waiting"),
-        seconds(decided, turn).label("processing"),
-    )
-
-
 def visits(scope):
-    """Every completed stage visit of the period: country, agency, agency_id, stage, queued_at, waiting, processing
-    (seconds). A SELECT; callers aggregate it."""
+    """One row per step of the period that was called: its agency, its primary visit (wait and processing, seconds)
+    and, for a referred step, its secondary visit; the primary visit's queued time. A measure is NULL where that
+    visit is not complete, and the primary wait is NULL for the second step of a joint-counter stop."""
     steps = _steps(scope)
     first = _first_visits(scope)
-    plain = select(
-        *_visit(steps, "primary", steps.c.queued_at, steps.c.called_at, steps.c.decided_at, steps.c.previous)
-    ).where(steps.c.referral_reason.is_(None), steps.c.decided_at.is_not(None), steps.c.called_at.is_not(None))
-    referred_primary = (
-        select(*_visit(steps, "primary", first.c.queued_at, first.c.called_at, first.c.referred_at, steps.c.previous))
-        .join(first, first.c.step_id == steps.c.id)
-        .where(first.c.referred_at.is_not(None), first.c.called_at.is_not(None))
+    referred = steps.c.referral_reason.is_not(None)
+    queued = case((referred, first.c.queued_at), else_=steps.c.queued_at)
+    called = case((referred, first.c.called_at), else_=steps.c.called_at)
+    ended = case((referred, first.c.referred_at), else_=steps.c.decided_at)
+    same_stop = steps.c.previous > called  # the step before was decided after this one was called: one stop
+    secondary_done = referred & steps.c.decided_at.is_not(None)
+    return (
+        select(
+            steps.c.country,
+            steps.c.agency,
+            steps.c.agency_id,
+            queued.label("queued_at"),
+            case((same_stop | ended.is_(None), None), else_=seconds(called, queued)).label("wait_primary"),
+            seconds(ended, case((same_stop, steps.c.previous), else_=called)).label("work_primary"),
+            case((secondary_done, seconds(steps.c.called_at, steps.c.queued_at))).label("wait_secondary"),
+            case((secondary_done, seconds(steps.c.decided_at, steps.c.called_at))).label("work_secondary"),
+        )
+        .select_from(steps)
+        .outerjoin(first, first.c.step_id == steps.c.id)
+        .where(called.is_not(None))
     )
-    secondary = select(*_visit(steps, "secondary", steps.c.queued_at, steps.c.called_at, steps.c.decided_at)).where(
-        steps.c.referral_reason.is_not(None), steps.c.decided_at.is_not(None), steps.c.called_at.is_not(None)
-    )
-    return select(union_all(plain, referred_primary, secondary).subquery("visits"))
+
+
+# The period's stage visits, computed once per report (one pass over the steps) and read by several sections. A
+# temporary table: private to the database connection of the request or command, dropped when the report is built.
+_scratch = MetaData()
+VISITS = Table(
+    "report_stage_visits",
+    _scratch,
+    Column("country", String(2)),
+    Column("agency", String(16)),
+    Column("agency_id", Integer),
+    Column("wait_primary", Integer),
+    Column("work_primary", Integer),
+    Column("wait_secondary", Integer),
+    Column("work_secondary", Integer),
+    Column("weekday", Integer),  # of the primary visit's queued time, post-local
+    Column("hour", Integer),
+    Column("day", Date),
+    prefixes=["TEMPORARY"],
+)
+
+
+def materialise_visits(scope) -> Table:
+    """Write the period's stage visits into the temporary table (with the local weekday, hour and date of the time
+    each was queued) and return the table."""
+    connection = db.session.connection()
+    VISITS.drop(connection, checkfirst=True)
+    VISITS.create(connection)
+    source = visits(scope).subquery("all_visits")
+    columns = [
+        source.c.country,
+        source.c.agency,
+        source.c.agency_id,
+        source.c.wait_primary,
+        source.c.work_primary,
+        source.c.wait_secondary,
+        source.c.work_secondary,
+        local_weekday(source.c.queued_at, scope),
+        local_hour(source.c.queued_at, scope),
+        local_date(source.c.queued_at, scope),
+    ]
+    connection.execute(insert(VISITS).from_select([c.name for c in VISITS.columns], select(*columns)))
+    return VISITS
+
+
+def drop_visits() -> None:
+    VISITS.drop(db.session.connection(), checkfirst=True)
+
+
+def stage_stats(table) -> tuple[dict, dict]:
+    """(country, agency, stage) → stats, for waiting and for processing."""
+    waiting, processing = {}, {}
+    for stage in STAGES:
+        for measure, found in (("wait", waiting), ("work", processing)):
+            column = table.c[f"{measure}_{stage}"]
+            source = select(table.c.country, table.c.agency, column)
+            for (country, kind), figures in stats(source, ("country", "agency"), column.name).items():
+                found[(country, kind, stage)] = figures
+    return waiting, processing
 
 
 def compute(context) -> dict:
-    source = context.visits()
-    waiting = stats(source, STAGE_KEYS, "waiting")
-    processing = stats(source, STAGE_KEYS, "processing")
+    waiting, processing = stage_stats(context.visits())
     context.cache["processing_by_stage"] = processing
     total = (context.cache.get("release_overall") or {}).get("median")
     rows = []

@@ -25,7 +25,7 @@ def counts(scope) -> list[tuple[str, int, str, str, int]]:
         .where(Crossing.post_id == scope.post_id, in_period(Crossing.created_at, scope))
         .group_by(day, hour, Crossing.direction, Crossing.category)
     )
-    return [tuple(row) for row in db.session.execute(query)]
+    return [(str(day), hour, d, c, n) for day, hour, d, c, n in db.session.execute(query)]  # date or text → text
 
 
 def compute(context) -> dict:
