@@ -55,6 +55,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     from osbp.api.blueprint import bp as api_bp
     from osbp.auth.blueprint import bp as auth_bp
+    from osbp.bilateral.blueprint import bp as bilateral_bp
     from osbp.gate.blueprint import bp as gate_bp
     from osbp.live.blueprint import bp as live_bp
     from osbp.queues.blueprint import bp as queues_bp
@@ -64,6 +65,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(gate_bp)
+    app.register_blueprint(bilateral_bp)
 
     from osbp import cli
 
