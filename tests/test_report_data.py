@@ -151,3 +151,22 @@ def test_the_next_day_is_empty_and_the_hash_changes_with_the_data(app, day_repor
     assert empty["sections"]["release"]["overall"]["median"] is None
     assert data_sha256(empty) != data_sha256(data)
     assert data_sha256(data) == data_sha256(dict(reversed(list(data.items()))))  # key order does not matter
+
+
+def test_stored_day_facts_give_the_same_report_as_live_ones(app, day_report):
+    """Once the day is final its facts are stored on first use; the report from them equals the live one."""
+    from osbp.bilateral.models import ReportDay, ReportDayFact
+
+    _expected, live = day_report
+    later = local(20, 0) + timedelta(days=10)
+    with app.app_context():
+        post = db.session.scalar(select(Post))
+        first = build_report(post, DAY, DAY, now=later)
+        db.session.commit()
+        days = set(db.session.scalars(select(ReportDay.day)))
+        assert days == {DAY, DAY - timedelta(days=1)}  # the day, and the day before for the comparison
+        stored_rows = db.session.scalar(select(db.func.count()).select_from(ReportDayFact))
+        again = build_report(post, DAY, DAY, now=later)  # read from the stored facts only
+        db.session.remove()
+    assert stored_rows > 0
+    assert first == live and again == live

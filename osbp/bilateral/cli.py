@@ -60,6 +60,23 @@ def report_command(ctx, first, last, langs, out, post_code) -> None:
     click.echo(f"{out}: {len(report.content)} bytes, data SHA-256 {report.record.data_sha256}")
 
 
+@report_command.command("rollup")
+@click.option("--days", default=40, show_default=True, help="How many days back to look for final days not stored.")
+@with_appcontext
+def rollup_command(days: int) -> None:
+    """Store the report facts of every final day not stored yet (run it each night: a month's report then reads
+    stored facts only)."""
+    from osbp.bilateral.facts import final_days_missing, rollup
+    from osbp.post.models import Post
+
+    for post in db.session.scalars(select(Post)):
+        missing = final_days_missing(post, days)
+        rows = rollup(post, missing)
+        db.session.commit()
+        shown = f"{missing[0]} to {missing[-1]}" if missing else "none"
+        click.echo(f"{post.code}: {len(missing)} day(s) stored ({shown}), {rows} fact rows")
+
+
 @report_command.command("verify")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @with_appcontext

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from osbp.auth.models import User
@@ -37,3 +37,32 @@ class BilateralReport(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     created_by: Mapped[User | None] = relationship()
+
+
+class ReportDay(db.Model):
+    """A post's local day whose report facts are stored (osbp/bilateral/facts.py)."""
+
+    __tablename__ = "report_days"
+    __table_args__ = (UniqueConstraint("post_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    day: Mapped[date] = mapped_column(Date)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReportDayFact(db.Model):
+    """One count of a day's report facts: (day, fact, k1, k2, k3, value) → count. Aggregates only: no person."""
+
+    __tablename__ = "report_day_facts"
+    __table_args__ = (Index("ix_report_day_facts_post_id_fact_day", "post_id", "fact", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    day: Mapped[date] = mapped_column(Date)
+    fact: Mapped[str] = mapped_column(String(24))
+    k1: Mapped[str] = mapped_column(String(16))
+    k2: Mapped[str] = mapped_column(String(16))
+    k3: Mapped[str] = mapped_column(Text)  # a refusal reason (shown only when given 5 times or more)
+    value: Mapped[int]
+    count: Mapped[int]

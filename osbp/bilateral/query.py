@@ -142,7 +142,7 @@ def stats(source, keys: tuple[str, ...], value: str) -> dict[tuple, dict]:
     histograms: dict[tuple, list[tuple[int, int]]] = {}
     for row in rows:
         histograms.setdefault(tuple(row[: len(keys)]), []).append((int(row[-2]), int(row[-1])))
-    return {group: _summarise(sorted(pairs)) for group, pairs in histograms.items()}
+    return {group: summarise(sorted(pairs)) for group, pairs in histograms.items()}
 
 
 def _histogram_query(source, keys, value):
@@ -151,7 +151,7 @@ def _histogram_query(source, keys, value):
     return select(*groups, measured, func.count()).where(measured.is_not(None)).group_by(*groups, measured)
 
 
-def _summarise(pairs: list[tuple[int, int]]) -> dict:
+def summarise(pairs: list[tuple[int, int]]) -> dict:
     """count, mean, min, max, sum and percentiles of the values given as sorted (value, how many) pairs."""
     count = sum(n for _, n in pairs)
     total = sum(v * n for v, n in pairs)

@@ -10,14 +10,17 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select, text
 
 from osbp.bilateral import sections
+from osbp.bilateral.facts import Facts
 from osbp.bilateral.query import MIN_CELL, Scope, is_postgres
 from osbp.extensions import db
 from osbp.post.models import AGENCY_KINDS, Agency
+from osbp.types import utcnow
 
 FORMAT = "osbp-trs-1"
 CUMULATIVE_MINUTES = (15, 30, 60, 120)
@@ -54,13 +57,20 @@ class Context:
     def stage_keys(self) -> list[tuple[str, str, str]]:
         return [(c, k, s) for c, k in self.agency_keys() for s in STAGES]
 
-    def visits(self):
-        """The period's stage visits (a temporary table, written on first use; osbp/bilateral/sections/stages.py)."""
-        from osbp.bilateral.sections.stages import materialise_visits
+    @property
+    def facts(self) -> Facts:
+        """The period's day facts, added up (osbp/bilateral/facts.py)."""
+        if "facts" not in self.cache:
+            self.cache["facts"] = self.facts_for(self.scope)
+        return self.cache["facts"]
 
-        if "visits" not in self.cache:
-            self.cache["visits"] = materialise_visits(self.scope)
-        return self.cache["visits"]
+    def facts_for(self, scope: Scope) -> Facts:
+        return Facts(self.post, scope, today=local_today(self.post, self.now))
+
+
+def local_today(post, now: datetime | None = None):
+    """The post's local date now: days before the day before yesterday are final (osbp/bilateral/facts.py)."""
+    return (now or utcnow()).astimezone(ZoneInfo(post.timezone)).date()
 
 
 def rules(config) -> dict:
@@ -88,18 +98,10 @@ def build_report(post, first_day, last_day, *, now: datetime | None = None) -> d
     config = current_app.config["OSBP"]
     scope = Scope(post.id, post.timezone, first_day, last_day)
     context = Context(post=post, scope=scope, rules=rules(config), baseline=baseline(config), now=now)
-    computed = {}
     if is_postgres():
-        # sorts and hashes of a month of steps in memory (for this transaction only)
+        # hashes of a month of steps in memory (for this transaction only)
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
-    try:
-        for module in sections.modules():
-            computed[module.KEY] = module.compute(context)
-    finally:
-        if "visits" in context.cache:
-            from osbp.bilateral.sections.stages import drop_visits
-
-            drop_visits()
+    computed = {module.KEY: module.compute(context) for module in sections.modules()}
     return {
         "format": FORMAT,
         "post": {

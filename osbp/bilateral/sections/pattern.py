@@ -4,32 +4,33 @@ median wait stayed within ``OSBP_WAIT_TARGET_MINUTES``."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections import defaultdict
+from datetime import date
 
-from osbp.bilateral.query import people, round1, share, stats
+from osbp.bilateral.query import MIN_CELL, people, round1, share, summarise
 
 KEY = "pattern"
 
 
-def _waits(context, *keys):
-    visits = context.visits()
-    return select(*(visits.c[k] for k in keys), visits.c.wait_primary)
-
-
 def compute(context) -> dict:
-    by_cell = stats(_waits(context, "weekday", "hour"), ("weekday", "hour"), "wait_primary")
-    by_open_hour = stats(_waits(context, "day", "hour"), ("day", "hour"), "wait_primary")
+    by_cell: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    by_open_hour: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for (hour, day, _k3, value), count in context.facts.get("pattern").items():
+        hour = int(hour)
+        by_cell[(date.fromisoformat(day).weekday(), hour)][value] += count
+        by_open_hour[(day, hour)][value] += count
     target = context.rules["wait_target_minutes"] * 60
-    compliant = sum(1 for figures in by_open_hour.values() if figures["median"] <= target)
+    medians = {key: summarise(sorted(values.items())) for key, values in by_cell.items()}
+    compliant = sum(1 for values in by_open_hour.values() if summarise(sorted(values.items()))["median"] <= target)
     return {
         "median_wait": [
             {
-                "weekday": int(weekday),
-                "hour": int(hour),
+                "weekday": weekday,
+                "hour": hour,
                 "count": people(figures["count"]),
-                "median": round1(figures["median"]) if figures["count"] >= 5 else None,
+                "median": round1(figures["median"]) if figures["count"] >= MIN_CELL else None,
             }
-            for (weekday, hour), figures in sorted(by_cell.items())
+            for (weekday, hour), figures in sorted(medians.items())
         ],
         "wait_target": {
             "minutes": context.rules["wait_target_minutes"],

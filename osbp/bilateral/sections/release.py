@@ -7,82 +7,48 @@ is excluded as incomplete; one over ``outlier_hours`` is excluded as an outlier;
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
-
-from osbp.bilateral.query import in_period, people, seconds, share, shown_stats, stats
-from osbp.extensions import db
-from osbp.workflow.models import CATEGORIES, Crossing
+from osbp.bilateral.query import people, share, shown_stats, summarise
+from osbp.workflow.models import CATEGORIES
 
 KEY = "release"
 HISTOGRAM_MINUTES = (0, 15, 30, 45, 60, 90, 120, 180, 240, 360, 480)
 
 
-def released_end():
-    return func.coalesce(Crossing.gate_out_at, Crossing.gate_pass_issued_at)
-
-
-def time_in_facility():
-    return seconds(released_end(), Crossing.created_at)
-
-
-def _in_scope(scope):
-    return (Crossing.post_id == scope.post_id, in_period(Crossing.created_at, scope))
-
-
-def timed(scope, limit_seconds: float):
-    """Released crossings within the outlier limit: (direction, category, total seconds)."""
-    total = time_in_facility()
-    return select(Crossing.direction, Crossing.category, total.label("total")).where(
-        *_in_scope(scope), Crossing.status == "cleared", released_end().is_not(None), total <= limit_seconds
-    )
-
-
-def release_figures(scope, limit_seconds: float, target_seconds: float, cumulative_minutes=()) -> dict:
-    """Counts in one statement: started, released, incomplete, outliers, gate scans, within target and cumulative."""
-    total = time_in_facility()
-    released = Crossing.status == "cleared"
-    valid = released & (total <= limit_seconds)
-
-    def count_if(condition):
-        return func.sum(case((condition, 1), else_=0))
-
-    edges = [m * 60 for m in HISTOGRAM_MINUTES] + [limit_seconds]
-    columns = {
-        "started": func.count(),
-        "released": count_if(released),
-        "incomplete": count_if(Crossing.status == "in_progress"),
-        "over_limit": count_if(released & (total > limit_seconds)),
-        "gate_out": count_if(released & Crossing.gate_out_at.is_not(None)),
-        "valid": count_if(valid),
-        "within_target": count_if(valid & (total <= target_seconds)),
-        **{f"within_{m}": count_if(valid & (total <= m * 60)) for m in cumulative_minutes},
-        **{f"bucket_{i}": count_if(valid & _in_bucket(total, i, low, high)) for i, (low, high) in _buckets(edges)},
+def measure(facts, rules) -> dict:
+    """Counts and statistics of one period's facts (also used for the previous period)."""
+    limit = rules["outlier_hours"] * 3600
+    statuses = facts.count("status", 0, 1)
+    lanes = facts.histograms("release", 0, 1)
+    valid_lanes = {lane: [(v, n) for v, n in pairs if v <= limit] for lane, pairs in lanes.items()}
+    everyone: dict[int, int] = {}
+    for pairs in valid_lanes.values():
+        for value, count in pairs:
+            everyone[value] = everyone.get(value, 0) + count
+    valid = sorted(everyone.items())
+    released = sum(n for (status, _), n in statuses.items() if status == "cleared")
+    return {
+        "started": sum(statuses.values()),
+        "released": released,
+        "incomplete": sum(n for (status, _), n in statuses.items() if status == "in_progress"),
+        "gate_out": statuses.get(("cleared", "1"), 0),
+        "over_limit": sum(n for pairs in lanes.values() for v, n in pairs if v > limit),
+        "valid": valid,
+        "valid_count": sum(n for _, n in valid),
+        "overall": summarise(valid) if valid else None,
+        "by_lane": {lane: summarise(pairs) for lane, pairs in valid_lanes.items() if pairs},
     }
-    row = db.session.execute(select(*(c.label(k) for k, c in columns.items())).where(*_in_scope(scope))).one()
-    figures = {key: int(value or 0) for key, value in row._mapping.items()}
-    return figures
 
 
-def _in_bucket(total, index: int, low, high):
-    """The first bucket includes its lower bound (0 s), every bucket its upper bound."""
-    return ((total >= low) if index == 0 else (total > low)) & (total <= high)
-
-
-def _buckets(edges):
-    return enumerate(zip(edges[:-1], edges[1:], strict=True))
+def within(pairs, seconds: float) -> int:
+    return sum(n for v, n in pairs if v <= seconds)
 
 
 def compute(context) -> dict:
-    scope, rules = context.scope, context.rules
-    limit = rules["outlier_hours"] * 3600
-    target = rules["release_target_minutes"] * 60
-    figures = release_figures(scope, limit, target, rules["cumulative_minutes"])
-    source = timed(scope, limit)
-    overall = stats(source, (), "total").get((), None)
-    by_lane = stats(source, ("direction", "category"), "total")
+    rules = context.rules
+    figures = measure(context.facts, rules)
+    context.cache["release"] = figures
+    valid, total = figures["valid"], figures["valid_count"]
     edges = [*HISTOGRAM_MINUTES, rules["outlier_hours"] * 60]
-    context.cache["release_overall"] = overall
-    context.cache["release_counts"] = figures
     return {
         "started": people(figures["started"]),
         "released": people(figures["released"]),
@@ -91,19 +57,23 @@ def compute(context) -> dict:
             "gate_out": people(figures["gate_out"]),
             "gate_pass": people(figures["released"] - figures["gate_out"]),
         },
-        "overall": shown_stats(overall),
+        "overall": shown_stats(figures["overall"]),
         "by_lane": [
-            {"direction": d, "category": c, **shown_stats(by_lane.get((d, c)))}
+            {"direction": d, "category": c, **shown_stats(figures["by_lane"].get((d, c)))}
             for d in context.directions
             for c in CATEGORIES
         ],
-        "within_target": share(figures["within_target"], figures["valid"]),
+        "within_target": share(within(valid, rules["release_target_minutes"] * 60), total),
         "cumulative": [
-            {"minutes": m, "share": share(figures[f"within_{m}"], figures["valid"])}
-            for m in rules["cumulative_minutes"]
+            {"minutes": m, "share": share(within(valid, m * 60), total)} for m in rules["cumulative_minutes"]
         ],
         "histogram": [
-            {"from_minutes": low, "to_minutes": high, "count": people(figures[f"bucket_{i}"])}
-            for i, (low, high) in _buckets(edges)
+            {"from_minutes": low, "to_minutes": high, "count": people(_in_bucket(valid, i, low * 60, high * 60))}
+            for i, (low, high) in enumerate(zip(edges[:-1], edges[1:], strict=True))
         ],
     }
+
+
+def _in_bucket(pairs, index: int, low: int, high: int) -> int:
+    """The first bucket includes its lower bound (0 s), every bucket its upper bound."""
+    return sum(n for v, n in pairs if (v >= low if index == 0 else v > low) and v <= high)

@@ -1,51 +1,34 @@
-"""Volume: crossings per day by direction × category, the peak hour, busiest hours and weekdays.
-
-One GROUP BY (local date, local hour, direction, category) — at most days × 24 × 8 rows; the rest is summed from it.
-"""
+"""Volume: crossings per day by direction × category, the peak hour, busiest hours and weekdays (from the
+``crossings`` facts: per local day, hour of arrival, direction and category)."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date
 
-from sqlalchemy import func, select
-
-from osbp.bilateral.query import in_period, local_date, local_hour, people
-from osbp.extensions import db
-from osbp.workflow.models import CATEGORIES, Crossing
+from osbp.bilateral.query import people
+from osbp.workflow.models import CATEGORIES
 
 KEY = "volume"
 
 
-def counts(scope) -> list[tuple[str, int, str, str, int]]:
-    day = local_date(Crossing.created_at, scope).label("day")
-    hour = local_hour(Crossing.created_at, scope).label("hour")
-    query = (
-        select(day, hour, Crossing.direction, Crossing.category, func.count())
-        .where(Crossing.post_id == scope.post_id, in_period(Crossing.created_at, scope))
-        .group_by(day, hour, Crossing.direction, Crossing.category)
-    )
-    return [(str(day), hour, d, c, n) for day, hour, d, c, n in db.session.execute(query)]  # date or text → text
-
-
 def compute(context) -> dict:
     scope = context.scope
-    rows = counts(scope)
     directions = context.directions
     by_lane: Counter = Counter()
     by_day: dict[str, Counter] = defaultdict(Counter)
     by_day_hour: Counter = Counter()
-    for day, hour, direction, category, count in rows:
+    for (day, hour, direction, category, _value), count in context.facts.get("crossings", by_day=True).items():
+        day = day.isoformat()
         by_lane[(direction, category)] += count
         by_day[day][(direction, category)] += count
         by_day_hour[(day, int(hour))] += count
-    days = [d.isoformat() for d in scope.dates()]
     peak = min(by_day_hour.items(), key=lambda item: (-item[1], item[0]), default=None)  # the first of the busiest
     by_hour: Counter = Counter()
     by_weekday: Counter = Counter()
+    weekday_of = {d.isoformat(): d.weekday() for d in scope.dates()}
     for (day, hour), count in by_day_hour.items():
         by_hour[hour] += count
-        by_weekday[date.fromisoformat(day).weekday()] += count
+        by_weekday[weekday_of[day]] += count
     weekday_days = Counter(d.weekday() for d in scope.dates())
     return {
         "total": sum(by_lane.values()),
@@ -58,7 +41,7 @@ def compute(context) -> dict:
                 "total": people(sum(by_day[day].values())),
                 "lanes": {d: {c: people(by_day[day][(d, c)]) for c in CATEGORIES} for d in directions},
             }
-            for day in days
+            for day in weekday_of
         ],
         "peak_hour": {"date": peak[0][0], "hour": peak[0][1], "persons": people(peak[1])} if peak else None,
         "by_hour": [

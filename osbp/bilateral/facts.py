@@ -1,0 +1,351 @@
+"""Day facts: the report's aggregates per post and local day, in a form that adds up across days.
+
+A fact is a count of people (or steps) with a few keys and, for durations, a value in whole seconds:
+``(day, fact, k1, k2, k3, value) → count``. A month's report adds up the facts of its days, so percentiles stay exact
+(the counts per distinct second) while the report reads thousands of fact rows instead of millions of steps.
+
+Facts are computed by GROUP BY queries over the crossings, their steps and the step timeline (osbp/bilateral/
+visits.py), all keyed by the crossing's local arrival day. A day is **final** once it is more than
+``FINAL_AFTER_DAYS`` days old: its crossings have ended (or count as incomplete) and its gate scans are in; the first
+report that needs a final day writes its facts (``report_day_facts``, ``report_days``), and ``flask --app osbp report
+rollup`` does it ahead (e.g. each night). Days not final yet are computed live for each report, from the same
+queries. Facts hold no configuration (targets and limits are applied when a report adds them up).
+
+| fact | k1 | k2 | k3 | value |
+|---|---|---|---|---|
+| crossings | local hour of arrival | direction | category | — |
+| status | crossing status | gated (1/0) | — | — |
+| release | direction | category | — | seconds to release (cleared crossings) |
+| wait_primary, work_primary, wait_secondary, work_secondary | country | agency | — | seconds |
+| pattern | local hour queued | local date queued | — | primary wait, seconds |
+| decided, referred | country | agency | — | — (steps) |
+| secondary | country | agency | — | seconds from referral to decision |
+| refused | country | agency | reason | — (steps) |
+| readmission, no_show_call | — | — | — | — |
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from sqlalchemy import String, and_, case, cast, delete, exists, func, insert, literal, select
+from sqlalchemy.sql.elements import BindParameter
+
+from osbp.bilateral import visits as stage_visits
+from osbp.bilateral.models import ReportDay, ReportDayFact
+from osbp.bilateral.query import Scope, in_period, local_date, local_hour, seconds
+from osbp.extensions import db
+from osbp.post.models import Agency
+from osbp.types import utcnow
+from osbp.workflow.models import Crossing, Step, StepEvent, StepKind
+
+FINAL_AFTER_DAYS = 2
+NONE = ""
+
+
+def _text(value):
+    return cast(value, String)
+
+
+def _crossing_queries(scope: Scope):
+    day = local_date(Crossing.created_at, scope)
+    mine = (Crossing.post_id == scope.post_id, in_period(Crossing.created_at, scope))
+    end = func.coalesce(Crossing.gate_out_at, Crossing.gate_pass_issued_at)
+    gated = case((Crossing.gate_out_at.is_not(None), "1"), else_="0")
+    yield _grouped(
+        day,
+        "crossings",
+        _text(local_hour(Crossing.created_at, scope)),
+        Crossing.direction,
+        Crossing.category,
+        literal(0),
+        mine,
+    )
+    yield _grouped(day, "status", Crossing.status, gated, literal(NONE), literal(0), mine)
+    yield _grouped(
+        day,
+        "release",
+        Crossing.direction,
+        Crossing.category,
+        literal(NONE),
+        seconds(end, Crossing.created_at),
+        (*mine, Crossing.status == "cleared", end.is_not(None)),
+    )
+    exit_cleared = exists(
+        select(Step.id)
+        .join(StepKind, StepKind.id == Step.step_kind_id)
+        .where(Step.crossing_id == Crossing.id, Step.status == "cleared", StepKind.control == "exit")
+    )
+    yield _grouped(
+        day,
+        "readmission",
+        literal(NONE),
+        literal(NONE),
+        literal(NONE),
+        literal(0),
+        (*mine, Crossing.status.in_(("refused", "no_show")), exit_cleared),
+    )
+
+
+def _grouped(day, fact, k1, k2, k3, value, conditions):
+    columns = (
+        day.label("day"),
+        literal(fact).label("fact"),
+        k1.label("k1"),
+        k2.label("k2"),
+        k3.label("k3"),
+        value.label("value"),
+    )
+    return select(*columns, func.count().label("count")).where(*conditions).group_by(*_keys(day, k1, k2, k3, value))
+
+
+def _keys(*expressions):
+    """GROUP BY the expressions that are not constants (PostgreSQL refuses a constant string there)."""
+    return [e for e in expressions if not isinstance(e, BindParameter)]
+
+
+def _step_queries(scope: Scope):
+    day = local_date(Crossing.created_at, scope)
+    mine = (Crossing.post_id == scope.post_id, in_period(Crossing.created_at, scope))
+
+    def steps(*columns):
+        return (
+            select(*columns)
+            .select_from(Step)
+            .join(Crossing, Crossing.id == Step.crossing_id)
+            .join(Agency, Agency.id == Step.agency_id)
+        )
+
+    referred = Step.referral_reason.is_not(None)
+    for fact, condition in (("decided", Step.decided_at.is_not(None) | referred), ("referred", referred)):
+        yield _grouped_from(
+            steps, day, fact, Agency.country, Agency.kind, literal(NONE), literal(0), (*mine, condition)
+        )
+    yield _grouped_from(
+        steps,
+        day,
+        "secondary",
+        Agency.country,
+        Agency.kind,
+        literal(NONE),
+        seconds(Step.decided_at, Step.queued_at),
+        (*mine, referred, Step.decided_at.is_not(None)),
+    )
+    reason = func.coalesce(func.trim(Step.reason), NONE)
+    yield _grouped_from(
+        steps, day, "refused", Agency.country, Agency.kind, reason, literal(0), (*mine, Step.status == "refused")
+    )
+    no_shows = (
+        select(
+            day.label("day"),
+            literal("no_show_call").label("fact"),
+            literal(NONE).label("k1"),
+            literal(NONE).label("k2"),
+            literal(NONE).label("k3"),
+            literal(0).label("value"),
+            func.count().label("count"),
+        )
+        .select_from(StepEvent)
+        .join(Step, Step.id == StepEvent.step_id)
+        .join(Crossing, Crossing.id == Step.crossing_id)
+        .where(*mine, StepEvent.kind == "no_show")
+        .group_by(day)
+    )
+    yield no_shows
+
+
+def _grouped_from(steps, day, fact, k1, k2, k3, value, conditions):
+    columns = (
+        day.label("day"),
+        literal(fact).label("fact"),
+        k1.label("k1"),
+        k2.label("k2"),
+        k3.label("k3"),
+        value.label("value"),
+    )
+    return steps(*columns, func.count().label("count")).where(*conditions).group_by(*_keys(day, k1, k2, k3, value))
+
+
+def _visit_queries(table):
+    """Facts from the stage visits (a temporary table written once: osbp/bilateral/visits.py)."""
+    for measure in ("wait_primary", "work_primary", "wait_secondary", "work_secondary"):
+        column = table.c[measure]
+        yield _grouped_table(
+            table, measure, table.c.country, table.c.agency, literal(NONE), column, column.is_not(None)
+        )
+    yield _grouped_table(
+        table,
+        "pattern",
+        _text(table.c.hour),
+        _text(table.c.queued_day),
+        literal(NONE),
+        table.c.wait_primary,
+        table.c.wait_primary.is_not(None),
+    )
+
+
+def _grouped_table(table, fact, k1, k2, k3, value, condition):
+    columns = (
+        table.c.day.label("day"),
+        literal(fact).label("fact"),
+        k1.label("k1"),
+        k2.label("k2"),
+        k3.label("k3"),
+        value.label("value"),
+    )
+    return (
+        select(*columns, func.count().label("count")).where(condition).group_by(*_keys(table.c.day, k1, k2, k3, value))
+    )
+
+
+def compute(scope: Scope) -> list[tuple]:
+    """The facts of a scope's days, computed now: [(day, fact, k1, k2, k3, value, count)]."""
+    rows = []
+    queries = [*_crossing_queries(scope), *_step_queries(scope)]
+    for query in queries:
+        rows.extend(tuple(row) for row in db.session.execute(query))
+    table = stage_visits.materialise(scope)
+    try:
+        for query in _visit_queries(table):
+            rows.extend(tuple(row) for row in db.session.execute(query))
+    finally:
+        stage_visits.drop()
+    return [
+        (_as_date(day), fact, str(k1), str(k2), str(k3), int(value or 0), int(count))
+        for day, fact, k1, k2, k3, value, count in rows
+    ]
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def final_before(post, today: date) -> date:
+    """Days before this one are final."""
+    return today - timedelta(days=FINAL_AFTER_DAYS)
+
+
+def final_days_missing(post, back: int, today: date | None = None) -> list[date]:
+    """The final days of the last ``back`` days whose facts are not stored yet."""
+    from osbp.bilateral.report import local_today
+
+    last = final_before(post, today or local_today(post)) - timedelta(days=1)
+    first = last - timedelta(days=back - 1)
+    stored = set(
+        db.session.scalars(
+            select(ReportDay.day).where(ReportDay.post_id == post.id, ReportDay.day.between(first, last))
+        )
+    )
+    return [first + timedelta(days=i) for i in range(back) if first + timedelta(days=i) not in stored]
+
+
+def rollup(post, days: list[date]) -> int:
+    """Compute and store the facts of these (final) days, replacing any stored before. Returns rows written."""
+    if not days:
+        return 0
+    written = 0
+    for first, last in _runs(sorted(days)):
+        scope = Scope(post.id, post.timezone, first, last)
+        rows = compute(scope)
+        db.session.execute(
+            delete(ReportDayFact).where(ReportDayFact.post_id == post.id, ReportDayFact.day.between(first, last))
+        )
+        db.session.execute(delete(ReportDay).where(ReportDay.post_id == post.id, ReportDay.day.between(first, last)))
+        if rows:
+            db.session.execute(
+                insert(ReportDayFact),
+                [
+                    {"post_id": post.id, "day": d, "fact": f, "k1": a, "k2": b, "k3": c, "value": v, "count": n}
+                    for d, f, a, b, c, v, n in rows
+                ],
+            )
+        now = utcnow()
+        db.session.execute(
+            insert(ReportDay),
+            [
+                {"post_id": post.id, "day": first + timedelta(days=i), "computed_at": now}
+                for i in range((last - first).days + 1)
+            ],
+        )
+        written += len(rows)
+    return written
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    """Consecutive days grouped: [d1, d2, d3, d7] → [(d1, d3), (d7, d7)]."""
+    runs: list[list[date]] = []
+    for day in days:
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(a, b) for a, b in runs]
+
+
+class Facts:
+    """The facts of a period, added up: stored for its final days (written on first use), computed for the rest."""
+
+    def __init__(self, post, scope: Scope, today: date):
+        self.post, self.scope = post, scope
+        final_until = final_before(post, today)
+        days = scope.dates()
+        final = [d for d in days if d < final_until]
+        stored = set(
+            db.session.scalars(
+                select(ReportDay.day).where(
+                    ReportDay.post_id == post.id, ReportDay.day.between(scope.first_day, scope.last_day)
+                )
+            )
+        )
+        missing = [d for d in final if d not in stored]
+        rollup(post, missing)
+        self.final = final
+        live_days = [d for d in days if d >= final_until]
+        self.live: list[tuple] = []
+        for first, last in _runs(live_days):
+            self.live.extend(compute(Scope(post.id, post.timezone, first, last)))
+
+    def _stored(self, fact: str, by_day: bool):
+        if not self.final:
+            return []
+        keys = [ReportDayFact.k1, ReportDayFact.k2, ReportDayFact.k3, ReportDayFact.value]
+        if by_day:
+            keys.insert(0, ReportDayFact.day)
+        query = (
+            select(*keys, func.sum(ReportDayFact.count))
+            .where(
+                ReportDayFact.post_id == self.post.id,
+                ReportDayFact.fact == fact,
+                and_(ReportDayFact.day >= self.final[0], ReportDayFact.day <= self.final[-1]),
+            )
+            .group_by(*keys)
+        )
+        return db.session.execute(query).all()
+
+    def get(self, fact: str, *, by_day: bool = False) -> dict[tuple, int]:
+        """(k1, k2, k3, value) → count over the period (with the day first when ``by_day``)."""
+        totals: dict[tuple, int] = defaultdict(int)
+        for row in self._stored(fact, by_day):
+            key = tuple(row[:-1])
+            if by_day:
+                key = (_as_date(key[0]), *key[1:])
+            totals[key] += int(row[-1])
+        for day, name, k1, k2, k3, value, count in self.live:
+            if name == fact:
+                totals[(day, k1, k2, k3, value) if by_day else (k1, k2, k3, value)] += count
+        return dict(totals)
+
+    def histograms(self, fact: str, *key_positions: int) -> dict[tuple, list[tuple[int, int]]]:
+        """For duration facts: keys (by position among k1, k2, k3) → sorted [(seconds, count)]."""
+        grouped: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for key, count in self.get(fact).items():
+            group = tuple(key[i] for i in key_positions)
+            grouped[group][key[3]] += count
+        return {group: sorted(values.items()) for group, values in grouped.items()}
+
+    def count(self, fact: str, *key_positions: int) -> dict[tuple, int]:
+        totals: dict[tuple, int] = defaultdict(int)
+        for key, count in self.get(fact).items():
+            totals[tuple(key[i] for i in key_positions)] += count
+        return dict(totals)
