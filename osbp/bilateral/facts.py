@@ -199,18 +199,22 @@ def _grouped_table(table, fact, k1, k2, k3, value, condition):
     )
 
 
-def compute(scope: Scope) -> list[tuple]:
-    """The facts of a scope's days, computed now: [(day, fact, k1, k2, k3, value, count)]."""
-    rows = []
-    queries = [*_crossing_queries(scope), *_step_queries(scope)]
-    for query in queries:
-        rows.extend(tuple(row) for row in db.session.execute(query))
+def _each_query(scope: Scope, run) -> None:
+    """Call ``run(query)`` for every fact query of the scope (the stage visits are written once, in between)."""
+    for query in (*_crossing_queries(scope), *_step_queries(scope)):
+        run(query)
     table = stage_visits.materialise(scope)
     try:
         for query in _visit_queries(table):
-            rows.extend(tuple(row) for row in db.session.execute(query))
+            run(query)
     finally:
         stage_visits.drop()
+
+
+def compute(scope: Scope) -> list[tuple]:
+    """The facts of a scope's days, computed now: [(day, fact, k1, k2, k3, value, count)]."""
+    rows = []
+    _each_query(scope, lambda query: rows.extend(tuple(row) for row in db.session.execute(query)))
     return [
         (_as_date(day), fact, str(k1), str(k2), str(k3), int(value or 0), int(count))
         for day, fact, k1, k2, k3, value, count in rows
@@ -245,21 +249,23 @@ def rollup(post, days: list[date]) -> int:
     if not days:
         return 0
     written = 0
+    columns = ["post_id", "day", "fact", "k1", "k2", "k3", "value", "count"]
     for first, last in _runs(sorted(days)):
         scope = Scope(post.id, post.timezone, first, last)
-        rows = compute(scope)
         db.session.execute(
             delete(ReportDayFact).where(ReportDayFact.post_id == post.id, ReportDayFact.day.between(first, last))
         )
         db.session.execute(delete(ReportDay).where(ReportDay.post_id == post.id, ReportDay.day.between(first, last)))
-        if rows:
-            db.session.execute(
-                insert(ReportDayFact),
-                [
-                    {"post_id": post.id, "day": d, "fact": f, "k1": a, "k2": b, "k3": c, "value": v, "count": n}
-                    for d, f, a, b, c, v, n in rows
-                ],
-            )
+
+        def store(query):
+            """INSERT … SELECT: the facts go from the query to their table without passing through Python."""
+            source = query.subquery()
+            copied = select(literal(post.id), *(source.c[name] for name in columns[1:]))
+            return db.session.execute(insert(ReportDayFact).from_select(columns, copied)).rowcount
+
+        counts = []
+        _each_query(scope, lambda query, counts=counts: counts.append(store(query)))
+        written += sum(counts)
         now = utcnow()
         db.session.execute(
             insert(ReportDay),
@@ -268,7 +274,6 @@ def rollup(post, days: list[date]) -> int:
                 for i in range((last - first).days + 1)
             ],
         )
-        written += len(rows)
     return written
 
 
