@@ -108,7 +108,7 @@ def test_reports_page_makes_a_pdf_and_lists_it_in_the_archive(login, day):
     assert page.status_code == 200
     assert "No report has been made yet." in page.get_data(as_text=True)
     response = committee.post(
-        "/reports",
+        "/reports/generate",
         data={
             "csrf_token": committee.csrf,
             "kind": "day",
@@ -128,7 +128,7 @@ def test_reports_page_makes_a_pdf_and_lists_it_in_the_archive(login, day):
 def test_reports_page_bad_period_is_a_flashed_message_not_a_file(login):
     supervisor = login("supervisor-1")
     response = supervisor.post(
-        "/reports",
+        "/reports/generate",
         data={"csrf_token": supervisor.csrf, "kind": "month", "value": "2026-13", "lang1": "en", "format": "pdf"},
         follow_redirects=True,
     )

@@ -85,6 +85,7 @@ def document() -> dict:
             },
             **_queue_paths(errors),
             **_gate_paths(),
+            **_report_paths(),
         },
         "components": {
             "securitySchemes": {
@@ -327,6 +328,12 @@ def _gate_paths() -> dict:
             }
         }
     }
+
+
+def _report_paths() -> dict:
+    from osbp.bilateral.openapi import paths
+
+    return paths()
 
 
 def _ref(name: str) -> dict:

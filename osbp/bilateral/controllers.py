@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import make_response, redirect, render_template, request, url_for
+from flask import make_response, render_template, request, url_for
 from flask_login import current_user
 
 from osbp.bilateral import operations
@@ -43,7 +43,7 @@ def reports():
     )
 
 
-@bp.post("/reports")
+@bp.post("/reports/generate")
 def generate():
     def make():
         operations.ensure_may_read_reports(current_user)
@@ -56,14 +56,12 @@ def generate():
     return form_action(make, url_for("bilateral.reports"))
 
 
-@bp.get("/api/v1/reports/bilateral.<any('pdf', 'csv.zip', 'json'):file_format>")
+@bp.get("/api/v1/reports/bilateral.pdf", defaults={"file_format": "pdf"})
+@bp.get("/api/v1/reports/bilateral.csv.zip", defaults={"file_format": "csv.zip"})
+@bp.get("/api/v1/reports/bilateral.json", defaults={"file_format": "json"})
 def report_api(file_format: str):
     operations.ensure_may_read_reports(current_user)
     first, last = date_range(request.args.get("from"), request.args.get("to"))
     report = operations.generate(current_user.post, first, last, request.args.get("lang"), file_format, current_user)
     return _download(report)
 
-
-@bp.get("/reports/archive")
-def archive_redirect():
-    return redirect(url_for("bilateral.reports"))
