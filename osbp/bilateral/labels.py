@@ -165,7 +165,7 @@ NUMERIC = (int, float, Minutes, Share, Hours, Mean)
 
 def is_numeric(value) -> bool:
     """A figure (or a date): right-aligned in the PDF's tables."""
-    return value == SMALL or (isinstance(value, (*NUMERIC, date)) and not isinstance(value, bool))
+    return value == SMALL or (isinstance(value, (*NUMERIC, date, Hour)) and not isinstance(value, bool))
 
 
 class Labels:

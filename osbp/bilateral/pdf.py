@@ -59,7 +59,6 @@ TEXT = {
     "rule_wait_target": _l("Wait target: %(minutes)s min"),
     "rule_outliers": _l("Crossings longer than %(hours)s h are left out of the statistics and counted apart"),
     "rule_small_cells": _l('Counts of fewer than %(count)s persons are shown as "< %(count)s"'),
-    "contents": _l("Contents"),
     "method": _l("How to read this report"),
     "signatures": _l("Signatures"),
     "signatures_note": _l("Approved by the co-chairs of the Joint Border Committee."),
@@ -231,13 +230,18 @@ def column_widths(
     much faster than measuring every cell. A figure column is as wide as its longest figure (figures never wrap), a
     text column as its longest text up to a limit (it wraps beyond), and never narrower than a header's longest word.
     """
+    text_limit = 22 if len(headers) >= 10 else 30  # in a wide table, text columns give way to the figures
     weights = []
     for index, header in enumerate(headers):
         longest_word = max((len(word) for _, text in header for word in text.split()), default=1)
         texts = [" / ".join(row[index]) for row in rows]
         longest = max((len(text) for text in texts), default=1)
-        header_word = longest_word * 1.25  # headers are bold
-        weight = max(longest, header_word, 3) if numeric[index] else max(min(longest, 30), min(header_word, 18), 4)
+        header_word = longest_word * 1.3  # headers are bold, and a word must not break
+        if numeric[index]:
+            weight = max(longest, header_word, 3)
+        else:
+            cell_word = max((len(word) for text in texts for word in text.split()), default=1)
+            weight = max(min(longest, text_limit), min(header_word, 18), cell_word, 4)
         weights.append(weight + 2)
     total = sum(weights)
     return [round(100 * weight / total, 2) for weight in weights]
