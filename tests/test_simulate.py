@@ -222,7 +222,7 @@ def run_real(post, plan: Plan, configure) -> int:
                 workflow.decide_step(step, officer, action[2], action[3] if len(action) > 3 else None)
         elif name == "gate_out":
             _gate_out(post, crossing())
-        db.session.commit()
+        db.session.flush()
     db.session.commit()
     return crossing_id
 

@@ -11,9 +11,10 @@ write lock (the ticket counters are written first) and the block starts after ``
 
 from __future__ import annotations
 
-import io
 import json
+import queue
 import random
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -158,6 +159,9 @@ def to_datetime(at: float | None) -> datetime | None:
     return EPOCH + timedelta(microseconds=round(at * 1_000_000))
 
 
+_CLOCK = [f"{h:02d}:{m:02d}:{s:02d}." for h in range(24) for m in range(60) for s in range(60)]  # second of day
+
+
 class _Text:
     """COPY text-format fields: ``\\N`` for NULL, backslash escapes, naive UTC timestamps."""
 
@@ -176,9 +180,7 @@ class _Text:
         prefix = self._days.get(day)
         if prefix is None:
             prefix = self._days[day] = (date(1970, 1, 1) + timedelta(days=day)).isoformat() + " "
-        hour, second = divmod(second, 3600)
-        minute, second = divmod(second, 60)
-        return f"{prefix}{hour:02d}:{minute:02d}:{second:02d}.{micro:06d}"
+        return f"{prefix}{_CLOCK[second]}{micro:06d}"
 
     @staticmethod
     def num(value) -> str:
@@ -655,20 +657,68 @@ class Writer:
             if batch:
                 connection.execute(insert(_TABLES[table]), batch)
             return inserted + len(batch)
-        cursor = connection.connection.driver_connection.cursor()
-        sql = f"COPY {table} ({', '.join(_COLUMNS[table])}) FROM STDIN"
-        copied = 0
+        return _copy(connection.connection.driver_connection, table, rows)
+
+
+class _Lines:
+    """A file for ``copy_expert`` that reads the chunks another thread puts in a queue (None: the end)."""
+
+    def __init__(self):
+        self.chunks: queue.Queue = queue.Queue(maxsize=4)
+        self.ended = False
+        self._rest = ""
+
+    def read(self, size: int = -1) -> str:
+        while not self._rest:
+            if self.ended:
+                return ""
+            chunk = self.chunks.get()
+            if chunk is None:
+                self.ended = True
+                return ""
+            self._rest = chunk
+        if size < 0 or size >= len(self._rest):
+            data, self._rest = self._rest, ""
+        else:
+            data, self._rest = self._rest[:size], self._rest[size:]
+        return data
+
+
+def _copy(connection, table: str, lines) -> int:
+    """COPY the lines into the table: one statement, fed as the lines are made. The COPY runs in a thread of its
+    own (it waits on the server without the GIL) while this one formats the next lines, so that the server's work
+    and Python's overlap. Returns the number of rows copied."""
+    source = _Lines()
+    outcome: dict = {}
+
+    def run() -> None:
+        cursor = connection.cursor()
         try:
-            buffer = []
-            for line in rows:
-                buffer.append(line)
-                if len(buffer) == _CHUNK:
-                    cursor.copy_expert(sql, io.StringIO("".join(buffer)))
-                    copied += cursor.rowcount
-                    buffer = []
-            if buffer:
-                cursor.copy_expert(sql, io.StringIO("".join(buffer)))
-                copied += cursor.rowcount
+            cursor.copy_expert(f"COPY {table} ({', '.join(_COLUMNS[table])}) FROM STDIN", source, size=1 << 16)
+            outcome["rows"] = cursor.rowcount
+        except BaseException as error:  # noqa: BLE001 (handed to the caller's thread)
+            outcome["error"] = error
+            while not source.ended:  # let the producer finish
+                source.ended = source.chunks.get() is None
         finally:
             cursor.close()
-        return copied
+
+    worker = threading.Thread(target=run, name=f"copy-{table}", daemon=True)
+    worker.start()
+    try:
+        buffer: list[str] = []
+        for line in lines:
+            buffer.append(line)
+            if len(buffer) == 2000:
+                if "error" in outcome:
+                    break
+                source.chunks.put("".join(buffer))
+                buffer = []
+        if buffer and "error" not in outcome:
+            source.chunks.put("".join(buffer))
+    finally:
+        source.chunks.put(None)
+        worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["rows"]

@@ -621,7 +621,7 @@ class Day:
                     model.no_show_cancel(crossing, station.id, caller.user, when)
                     self.at(when, self._served, (lane, crossing, "ended", None))
                 return
-        when += rng.lognormvariate(math.log(WALK[0]), WALK[1])
+        when += _lognormal(rng, *WALK)
         result, following = "stay", None
         for i, step in enumerate(run):
             if i:
@@ -630,7 +630,7 @@ class Day:
             if not self.live(stops, when):
                 return
             kind = self.ctx.kinds[step.kind]
-            if step.position == 1 and kind.agency_kind == "immigration":
+            if crossing.identity is None and kind.agency_kind == "immigration":  # the first immigration step
                 model.record_identity(crossing, step, officer.user, when)
             else:
                 model.start(step, officer.user, when)
@@ -649,7 +649,7 @@ class Day:
     def _processing(self, kind, category: str) -> float:
         median, sigma = SERVICE.get((kind.agency_kind, kind.control), (60.0, 0.5))
         factor = DRIVER_CUSTOMS if category == "driver" and kind.agency_kind == "customs" else 1.0
-        return self.rng.lognormvariate(math.log(median), sigma) * factor
+        return _lognormal(self.rng, median, sigma) * factor
 
     def _outcome(self, kind, category: str) -> tuple[str, str | None]:
         key = (kind.agency_kind, kind.control)
@@ -712,13 +712,13 @@ class Day:
         if not self.live(stops, when):
             return
         (step,) = model.call(crossing, info.id, info.kinds, True, officer.user, when)
-        when += rng.lognormvariate(math.log(WALK[0]), WALK[1])
+        when += _lognormal(rng, *WALK)
         if not self.live(stops, when):
             return
         model.start(step, officer.user, when)
         kind = self.ctx.kinds[step.kind]
         median, sigma = SECONDARY_SERVICE.get(kind.agency_kind, (600.0, 0.5))
-        when += rng.lognormvariate(math.log(median), sigma)
+        when += _lognormal(rng, median, sigma)
         if not self.live(stops, when):
             return
         if rng.random() < SECONDARY_REFUSAL:
@@ -770,6 +770,10 @@ class Day:
             return
         if not lane.busy:
             self._ready(lane)
+
+
+def _lognormal(rng, median: float, sigma: float) -> float:
+    return median * math.exp(sigma * rng.gauss())
 
 
 def _cumulative(weights) -> list[float]:

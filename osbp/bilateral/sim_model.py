@@ -152,7 +152,10 @@ class SimCrossing:
         return self.status != "in_progress"
 
     def next_open_step(self) -> SimStep | None:
-        return next((s for s in self.steps if s.status not in FINAL), None)
+        for step in self.steps:
+            if step.status not in FINAL:
+                return step
+        return None
 
 
 def issue(crossing: SimCrossing, at: float) -> None:

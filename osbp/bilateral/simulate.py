@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import random
 import resource
+import threading
 import time as clock
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -58,10 +59,6 @@ class DayReport:
     def total_rows(self) -> int:
         return sum(self.rows.values())
 
-    @property
-    def seconds(self) -> float:
-        return self.simulated_seconds + self.written_seconds
-
 
 def daily_volume(per_day: int, day: date, rng: random.Random) -> int:
     """The day's arrivals: ``per_day`` on weekdays, fewer at the weekend, with a small spread."""
@@ -70,29 +67,76 @@ def daily_volume(per_day: int, day: date, rng: random.Random) -> int:
 
 def simulate(post: Post, *, days: int, per_day: int, seed: int = 0, start: date | None = None, echo=None):
     """Simulate ``days`` days from ``start`` (default: the days up to yesterday, post's local time). Commits after
-    each day. Returns a DayReport per day."""
+    each day. Returns a DayReport per day (``echo`` gets each as soon as its day is committed).
+
+    Two days at most are in memory: while one day's rows are written (in a thread of its own, with its own
+    session: the database works while Python simulates), the next day is simulated."""
     config = current_app.config["OSBP"]
     ctx = load_context(post, config)
     staffing = plan_staffing(ctx, per_day)
+    db.session.commit()  # nothing to write: ends the read, the writer works in its own session
     if start is None:
         start = datetime.now(ctx.zone).date() - timedelta(days=days)
-    writer = Writer(ctx)
-    reports = []
-    for index in range(days):
-        day = start + timedelta(days=index)
-        began = clock.perf_counter()
-        rng = random.Random(f"osbp-simulate:{seed}:{day.isoformat()}")  # noqa: S311 (simulated data)
-        volume = daily_volume(per_day, day, rng)
-        crossings, seats = Day(ctx, staffing, rng, day, volume, cut=index == days - 1).run()
-        simulated = clock.perf_counter()
-        rows = writer.write(crossings, seats)
-        db.session.commit()
-        del crossings, seats
-        report = DayReport(day, rows, simulated - began, clock.perf_counter() - simulated)
-        reports.append(report)
+    app = current_app._get_current_object()
+    reports: list[DayReport] = []
+
+    def done(writer: _DayWriter) -> None:
+        reports.append(writer.finish())
         if echo is not None:
-            echo(report)
+            echo(reports[-1])
+
+    writing: _DayWriter | None = None
+    try:
+        for index in range(days):
+            day = start + timedelta(days=index)
+            began = clock.perf_counter()
+            rng = random.Random(f"osbp-simulate:{seed}:{day.isoformat()}")  # noqa: S311 (simulated data)
+            volume = daily_volume(per_day, day, rng)
+            crossings, seats = Day(ctx, staffing, rng, day, volume, cut=index == days - 1).run()
+            simulated = clock.perf_counter() - began
+            if writing is not None:
+                done(writing)
+            writing = _DayWriter(app, ctx, day, crossings, seats, simulated)
+            del crossings, seats
+    except BaseException:
+        if writing is not None:
+            writing.join()  # never leave a day half written behind
+        raise
+    done(writing)
     return reports
+
+
+class _DayWriter(threading.Thread):
+    """Writes and commits one day in a thread of its own (own application context, own session)."""
+
+    def __init__(self, app, ctx, day: date, crossings: list, seats: list, simulated: float):
+        super().__init__(name=f"simulate-{day.isoformat()}", daemon=True)
+        self.app, self.ctx, self.day = app, ctx, day
+        self.crossings, self.seats, self.simulated = crossings, seats, simulated
+        self.rows: dict | None = None
+        self.error: BaseException | None = None
+        self.seconds = 0.0
+        self.start()
+
+    def run(self) -> None:
+        began = clock.perf_counter()
+        with self.app.app_context():
+            try:
+                self.rows = Writer(self.ctx).write(self.crossings, self.seats)
+                db.session.commit()
+            except BaseException as error:  # noqa: BLE001 (raised again in the caller's thread)
+                db.session.rollback()
+                self.error = error
+            finally:
+                db.session.remove()
+                self.crossings = self.seats = None
+        self.seconds = clock.perf_counter() - began
+
+    def finish(self) -> DayReport:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return DayReport(self.day, self.rows, self.simulated, self.seconds)
 
 
 # -- scripted crossings ----------------------------------------------------------------------------------------------
@@ -242,8 +286,8 @@ def _echo(report: DayReport) -> None:
     click.echo(
         f"{report.day.isoformat()} {report.day.strftime('%a')}: {rows['crossings']:,} crossings, "
         f"{rows['steps']:,} steps, {rows['step_events']:,} step events, {rows['seats']:,} seats; "
-        f"{report.total_rows:,} rows in {report.seconds:.1f} s ({report.total_rows / report.seconds:,.0f} rows/s; "
-        f"simulated {report.simulated_seconds:.1f} s, written {report.written_seconds:.1f} s)"
+        f"simulated in {report.simulated_seconds:.1f} s, {report.total_rows:,} rows written in "
+        f"{report.written_seconds:.1f} s ({report.total_rows / max(report.written_seconds, 1e-6):,.0f} rows/s)"
     )
 
 
