@@ -460,3 +460,23 @@ def test_a_section_without_its_own_template_still_renders(ctx, monkeypatch, tmp_
     )
     text = pdf_text(render(data, ("en",)), tmp_path)
     assert "health_screening" in text and re.search(r"Screened\s+1,234\n", text)
+
+
+def test_chart_texts_are_escaped(ctx):
+    """Texts that come from the data (country codes in the lanes, stage keys) are escaped in the SVG."""
+    import xml.etree.ElementTree as ET
+
+    from osbp.bilateral import charts
+
+    data = sample_report()
+    data["post"]["country_a"] = 'R"<&'
+    data["sections"]["stages"]["rows"][0]["country"] = "</text><script>"
+    labels = Labels(("fr", "en"), "RW")
+    for draw in (charts.daily_volume, charts.release_distribution, charts.stage_bars, charts.wait_heatmap):
+        svg = draw(data, labels)
+        ET.fromstring(svg)  # noqa: S314  (our own SVG) well-formed: no data text opened or closed an element
+        assert "<script>" not in svg
+    volume = charts.daily_volume(data, labels)
+    assert "R&quot;&lt;&amp; → CD" in volume
+    texts = ET.fromstring(volume).iter("{http://www.w3.org/2000/svg}text")  # noqa: S314
+    assert any(t.text == 'R"<& → CD' for t in texts)
