@@ -53,6 +53,74 @@ def fill(database_url: str, days: int, per_day: int, start: str, seed: int) -> N
     print(f"filled in {time.perf_counter() - started:.0f} s")
 
 
+# Tables copied forward by --copy-to, and the foreign keys among them that move with the copy.
+COPIED = ("crossings", "tickets", "steps", "step_events", "seats", "ticket_counters")
+MOVING_KEYS = {"crossing_id": "crossings", "step_id": "steps"}
+# Only what had ended is copied: the crossings the simulation left in the hall (its last afternoon) and the seats
+# still open would collide with their copies (one called ticket per station, one open seat per officer).
+_ENDED = "SELECT id FROM crossings WHERE id <= {top} AND status <> 'in_progress'"
+COPY_WHERE = {
+    "crossings": "id <= {top} AND status <> 'in_progress'",
+    "tickets": "id <= {top} AND crossing_id IN (" + _ENDED.replace("{top}", "{top_c}") + ")",
+    "steps": "id <= {top} AND crossing_id IN (" + _ENDED.replace("{top}", "{top_c}") + ")",
+    "step_events": "id <= {top} AND step_id IN (SELECT id FROM steps WHERE crossing_id IN ("
+    + _ENDED.replace("{top}", "{top_c}")
+    + "))",
+    "seats": "id <= {top} AND left_at IS NOT NULL",
+    "ticket_counters": "id <= {top}",
+}
+
+
+def copy_forward(database_url: str, simulated_days: int, total_days: int) -> None:
+    """Fill ``total_days`` from the first ``simulated_days`` simulated ones by copying their rows forward by whole
+    multiples of ``simulated_days`` (ids offset, every timestamp and date shifted, gate pass codes made unique): a month
+    at 50,000 crossings a day in minutes instead of the simulator's hour, with the simulator's row shapes. PostgreSQL."""
+    from sqlalchemy import text
+
+    from osbp.extensions import db
+
+    app = _app(database_url)
+    with app.app_context(), db.engine.begin() as connection:
+        top = {t: connection.execute(text(f"SELECT coalesce(max(id), 0) FROM {t}")).scalar() for t in COPIED}  # noqa: S608
+        columns = {
+            t: connection.execute(
+                text("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = :t"), {"t": t}
+            ).all()
+            for t in COPIED
+        }
+        copies = -(-total_days // simulated_days) - 1
+        for k in range(1, copies + 1):
+            days = k * simulated_days
+            for table in COPIED:
+                names, values = [], []
+                for name, kind in columns[table]:
+                    names.append(name)
+                    if name == "id":
+                        values.append(f"id + {k * top[table]}")
+                    elif name in MOVING_KEYS:
+                        values.append(f"{name} + {k * top[MOVING_KEYS[name]]}")
+                    elif kind.startswith("timestamp"):
+                        values.append(f"{name} + interval '{days} days'")
+                    elif kind == "date":
+                        values.append(f"{name} + {days}")
+                    elif name == "gate_pass_code":
+                        values.append(f"'G' || chr(64 + {k}) || substr({name}, 3)")
+                    else:
+                        values.append(name)
+                started = time.perf_counter()
+                connection.execute(
+                    text(
+                        f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM {table} "  # noqa: S608
+                        f"WHERE {COPY_WHERE[table].format(top=top[table], top_c=top['crossings'])}"
+                    )
+                )
+                print(f"copy {k}/{copies} {table}: {time.perf_counter() - started:.1f} s", flush=True)
+        for table in COPIED:
+            connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+    with app.app_context(), db.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+
+
 def measure(database_url: str, first: str, last: str, what: str) -> dict:
     """Run in a child process: time one kind of work, report the process's peak RSS."""
     from osbp.bilateral import operations
@@ -123,6 +191,7 @@ def main() -> None:
     parser.add_argument("--start", default="2026-10-01")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--reuse", action="store_true", help="measure the data already in the database")
+    parser.add_argument("--copy-to", type=int, help="after simulating --days, copy them forward to this many days")
     parser.add_argument("--quarter", action="store_true", help="also measure the 90 days from --start")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--first", help=argparse.SUPPRESS)
@@ -133,6 +202,9 @@ def main() -> None:
         return
     if not args.reuse:
         fill(args.database_url, args.days, args.per_day, args.start, args.seed)
+    if args.copy_to:
+        copy_forward(args.database_url, args.days, args.copy_to)
+        args.days = args.copy_to
     print("rows:", counts(args.database_url))
     first = date.fromisoformat(args.start)
     periods = [("month", first, first + timedelta(days=min(args.days, 30) - 1))]

@@ -16,8 +16,10 @@ from osbp.extensions import db
 
 def init_app(app) -> None:
     from osbp.bilateral.cli import report_command
+    from osbp.bilateral.simulate import simulate_command
 
     app.cli.add_command(report_command)
+    app.cli.add_command(simulate_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_token_command)
     app.cli.add_command(create_device_command)
