@@ -50,9 +50,9 @@ def _apportion(total: int, weights) -> list[int]:
     return parts
 
 
-def _daily_counts() -> list[dict[tuple[str, str], int]]:
+def _daily_counts(count: int) -> list[dict[tuple[str, str], int]]:
     days = []
-    for index in range(DAYS):
+    for index in range(count):
         day = FIRST_DAY + timedelta(days=index)
         factor = WEEKDAY_FACTOR[day.weekday()]
         counts = {}
@@ -89,7 +89,9 @@ def _volume(daily) -> dict:
                 "lanes": {d: {c: people(counts[(d, c)]) for c in CATEGORIES} for d in DIRECTIONS},
             }
         )
-    weekday_days = [sum(1 for i in range(DAYS) if (FIRST_DAY + timedelta(days=i)).weekday() == w) for w in range(7)]
+    weekday_days = [
+        sum(1 for i in range(len(daily)) if (FIRST_DAY + timedelta(days=i)).weekday() == w) for w in range(7)
+    ]
     return {
         "total": total,
         "by_lane": [
@@ -101,7 +103,7 @@ def _volume(daily) -> dict:
             {
                 "hour": h,
                 "persons": people(by_hour[h]),
-                "mean_per_day": None if 0 < by_hour[h] < 5 or not by_hour[h] else round(by_hour[h] / DAYS, 1),
+                "mean_per_day": None if 0 < by_hour[h] < 5 or not by_hour[h] else round(by_hour[h] / len(daily), 1),
             }
             for h in range(24)
         ],
@@ -341,8 +343,8 @@ def _staffing() -> dict:
     }
 
 
-def _build() -> dict:
-    daily = _daily_counts()
+def _build(days: int = DAYS) -> dict:
+    daily = _daily_counts(days)
     volume = _volume(daily)
     release = _release(volume["total"])
     return {
@@ -357,8 +359,8 @@ def _build() -> dict:
         },
         "period": {
             "from": FIRST_DAY.isoformat(),
-            "to": (FIRST_DAY + timedelta(days=DAYS - 1)).isoformat(),
-            "days": DAYS,
+            "to": (FIRST_DAY + timedelta(days=days - 1)).isoformat(),
+            "days": days,
         },
         "rules": {
             "release_target_minutes": 30,
@@ -382,6 +384,7 @@ def _build() -> dict:
 _SAMPLE = _build()
 
 
-def sample_report() -> dict:
-    """A fresh copy of the sample (tests may change theirs)."""
-    return copy.deepcopy(_SAMPLE)
+def sample_report(days: int = DAYS) -> dict:
+    """A fresh copy of the sample (tests may change theirs); ``days`` other than 30 gives a longer period from the
+    same daily pattern (the other sections stay those of the month)."""
+    return copy.deepcopy(_SAMPLE) if days == DAYS else _build(days)

@@ -480,3 +480,15 @@ def test_chart_texts_are_escaped(ctx):
     assert "R&quot;&lt;&amp; → CD" in volume
     texts = ET.fromstring(volume).iter("{http://www.w3.org/2000/svg}text")  # noqa: S314
     assert any(t.text == 'R"<& → CD' for t in texts)
+
+
+def test_a_quarter_renders_within_bounds_with_dated_axis(ctx, tmp_path):
+    """A 92-day period: 92 rows in the daily table (over pages, with the header repeated), day/month on the chart."""
+    data = sample_report(days=92)
+    started = time.perf_counter()
+    content = render(data, ("fr", "en"))
+    assert time.perf_counter() - started < RENDER_SECONDS_LIMIT
+    text = pdf_text(content, tmp_path)
+    assert "31/01/2027" in text and re.search(r"\n\s*31/01/2027\s+\d+", text)  # the last day's row
+    svg = report_pdf.charts.daily_volume(data, Labels(("fr", "en"), "RW"))
+    assert ">01/12<" in svg  # the axis names the month once the period runs over several

@@ -150,6 +150,7 @@ def daily_volume(data: dict, labels: Labels) -> str:
     slot = plot_w / len(days)
     bar = slot * 0.72
     every = max(1, math.ceil(len(days) / 16))  # about 16 day numbers: each one is a text to lay out
+    several_months = days[0]["date"][:7] != days[-1]["date"][:7]
     for index, (day, (first, second)) in enumerate(zip(days, sums, strict=True)):
         x = left + index * slot + (slot - bar) / 2
         y = top + plot_h
@@ -158,8 +159,9 @@ def daily_volume(data: dict, labels: Labels) -> str:
             y -= h
             parts.append(_rect(x, y, bar, h, fill, stroke=INK, stroke_width=0.4))
         if index % every == 0:
-            day_number = int(day["date"][8:10])
-            parts.append(_text(x + bar / 2, top + plot_h + 11, str(day_number), size=7.5, anchor="middle"))
+            # the day of the month; with the month when the period runs over more than one
+            shown = labels.day_month(day["date"]) if several_months else str(int(day["date"][8:10]))
+            parts.append(_text(x + bar / 2, top + plot_h + 11, shown, size=7.5, anchor="middle"))
     parts.append(_line(left, top + plot_h, WIDTH - 12, top + plot_h))
     first, last = days[0]["date"], days[-1]["date"]
     parts.append(

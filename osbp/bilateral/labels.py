@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.core import UnknownLocaleError
-from babel.dates import format_date, format_datetime, get_day_names, get_month_names
+from babel.dates import format_date, format_datetime, format_skeleton, get_day_names, get_month_names
 from babel.numbers import format_decimal, format_percent, get_decimal_symbol
 from flask_babel import LazyString, force_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -301,6 +301,12 @@ class Labels:
         if isinstance(value, str):
             value = date.fromisoformat(value)
         return format_date(value, format, locale=self.locale)
+
+    def day_month(self, value) -> str:
+        """A short day and month for a chart axis: ``01/12`` (``12-01`` in Kinyarwanda)."""
+        if isinstance(value, str):
+            value = date.fromisoformat(value)
+        return format_skeleton("dM", value, locale=self.locale)
 
     def datetime(self, value: datetime, timezone: str = "UTC", format: str = "medium") -> str:
         return format_datetime(value, format, tzinfo=ZoneInfo(timezone), locale=self.locale)
