@@ -462,7 +462,7 @@ class Day:
         nationality = _pick(rng, NATIONALITIES.get(origin, (("XXA", 1.0),)))
         document = _pick(rng, DOCUMENTS[category])
         digits = 15 if document == "national_id" else 7
-        number = _DOCUMENT_PREFIX[document] + "".join(str(rng.randrange(10)) for _ in range(digits))
+        number = f"{_DOCUMENT_PREFIX[document]}{rng.randrange(10**digits):0{digits}d}"
         born = _BIRTH_FIRST + timedelta(days=rng.randrange(_BIRTH_DAYS))
         return (f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", nationality, document, number, born)
 
