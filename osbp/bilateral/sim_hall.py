@@ -198,6 +198,9 @@ class Staffing:
 
 
 def plan_staffing(ctx, per_day: int) -> Staffing:
+    """Per shift, each group of primary stations serving the same step kinds gets as many counters as each of its
+    agencies has officers (one of each agency per counter, the counters taken in turn from shift to shift); the
+    copies of the hall follow from the volume. SimulationError when a step of a route has nobody to serve it."""
     primary = [s for s in ctx.stations if s.stage == "primary"]
     groups: dict[frozenset, list] = {}
     for station in primary:
