@@ -5,7 +5,7 @@ from __future__ import annotations
 from babel import Locale
 from babel.core import UnknownLocaleError
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_currency, format_datetime, get_locale, gettext
+from flask_babel import format_currency, format_date, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -113,6 +113,11 @@ def when(value) -> str:
     return format_datetime(value, "short") if value else "—"
 
 
+def day(value) -> str:
+    """A calendar date in the UI language (e.g. 1 nov. 2026)."""
+    return format_date(value, "medium") if value else "—"
+
+
 def template_helpers() -> dict:
     return {
         "get_locale": get_locale,
@@ -128,5 +133,6 @@ def template_helpers() -> dict:
         "step_label": step_label,
         "station_name": station_name,
         "when": when,
+        "day": day,
         "money": money,
     }
