@@ -80,7 +80,7 @@ def copy_forward(database_url: str, simulated_days: int, total_days: int) -> Non
     from osbp.extensions import db
 
     app = _app(database_url)
-    with app.app_context(), db.engine.begin() as connection:
+    with app.app_context(), db.engine.connect() as connection:
         top = {t: connection.execute(text(f"SELECT coalesce(max(id), 0) FROM {t}")).scalar() for t in COPIED}  # noqa: S608
         columns = {
             t: connection.execute(
@@ -115,8 +115,10 @@ def copy_forward(database_url: str, simulated_days: int, total_days: int) -> Non
                     )
                 )
                 print(f"copy {k}/{copies} {table}: {time.perf_counter() - started:.1f} s", flush=True)
+            connection.commit()  # one copy at a time: an interrupted fill keeps the copies made
         for table in COPIED:
             connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+        connection.commit()
     with app.app_context(), db.engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
 
