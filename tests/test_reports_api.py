@@ -122,7 +122,7 @@ def test_reports_page_makes_a_pdf_and_lists_it_in_the_archive(login, day):
     assert response.data.startswith(b"%PDF")
     assert response.headers["Cache-Control"] == "no-store"
     listed = committee.get("/reports").get_data(as_text=True)
-    assert "10 Nov 2026 – 10 Nov 2026" in listed and "rw-committee-1" in listed
+    assert "Nov 10, 2026 – Nov 10, 2026" in listed and "rw-committee-1" in listed
 
 
 def test_reports_page_bad_period_is_a_flashed_message_not_a_file(login):
