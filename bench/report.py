@@ -119,7 +119,9 @@ def copy_forward(database_url: str, simulated_days: int, total_days: int) -> Non
                 print(f"copy {k}/{copies} {table}: {time.perf_counter() - started:.1f} s", flush=True)
             connection.commit()  # one copy at a time: an interrupted fill keeps the copies made
         for table in COPIED:
-            connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+            connection.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            )
         connection.commit()
     with app.app_context(), db.engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))

@@ -64,4 +64,3 @@ def report_api(file_format: str):
     first, last = date_range(request.args.get("from"), request.args.get("to"))
     report = operations.generate(current_user.post, first, last, request.args.get("lang"), file_format, current_user)
     return _download(report)
-
