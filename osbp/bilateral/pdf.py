@@ -23,7 +23,6 @@ from urllib.parse import unquote_to_bytes
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -67,7 +66,7 @@ TEXT = {
     "function": _l("Title"),
     "signature": _l("Signature"),
     "date": _l("Date"),
-    "page": _l("Page"),
+    "page_of": _l("Page %(page)s of %(pages)s"),
     "bottleneck": _l("Stage with the largest share of the median time to release"),
     "small_cells_not_drawn": charts.SMALL_CELLS_NOT_DRAWN,
 }
@@ -167,8 +166,7 @@ def _css_string(value: str) -> str:
 def page_counter_css(labels: Labels) -> str:
     """CSS ``content`` for "Page X of Y" in each language: the translation with counters where its placeholders are."""
     pieces = []
-    for lang in labels.langs:
-        text = labels.in_lang(lang, gettext, "Page %(page)s of %(pages)s", page="\ue000", pages="\ue001")
+    for text in labels.each(TEXT["page_of"], page="\ue000", pages="\ue001"):
         tokens = []
         for part in re.split("(\ue000|\ue001)", text):
             if part == "\ue000":
@@ -177,8 +175,7 @@ def page_counter_css(labels: Labels) -> str:
                 tokens.append("counter(pages)")
             elif part:
                 tokens.append(_css_string(part))
-        if tokens not in pieces:
-            pieces.append(tokens)
+        pieces.append(tokens)
     return ' " / " '.join(" ".join(tokens) for tokens in pieces)
 
 
