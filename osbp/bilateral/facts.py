@@ -30,7 +30,6 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from sqlalchemy import String, and_, case, cast, delete, exists, func, insert, literal, select
-from sqlalchemy.sql.elements import BindParameter
 
 from osbp.bilateral import visits as stage_visits
 from osbp.bilateral.models import ReportDay, ReportDayFact
@@ -48,61 +47,38 @@ def _text(value):
     return cast(value, String)
 
 
+def _fact(fact, day, conditions, *, k1=None, k2=None, k3=None, value=None, source=select):
+    """``SELECT day, fact, k1, k2, k3, value, count(*) … GROUP BY`` the keys given (absent keys are '' and 0)."""
+    keys = [day, *(k for k in (k1, k2, k3, value) if k is not None)]  # a constant string cannot be grouped by
+    columns = (
+        day.label("day"),
+        literal(fact).label("fact"),
+        (k1 if k1 is not None else literal(NONE)).label("k1"),
+        (k2 if k2 is not None else literal(NONE)).label("k2"),
+        (k3 if k3 is not None else literal(NONE)).label("k3"),
+        (value if value is not None else literal(0)).label("value"),
+    )
+    return source(*columns, func.count().label("count")).where(*conditions).group_by(*keys)
+
+
 def _crossing_queries(scope: Scope):
     day = local_date(Crossing.created_at, scope)
     mine = (Crossing.post_id == scope.post_id, in_period(Crossing.created_at, scope))
     end = func.coalesce(Crossing.gate_out_at, Crossing.gate_pass_issued_at)
+    hour = _text(local_hour(Crossing.created_at, scope))
+    yield _fact("crossings", day, mine, k1=hour, k2=Crossing.direction, k3=Crossing.category)
     gated = case((Crossing.gate_out_at.is_not(None), "1"), else_="0")
-    yield _grouped(
-        day,
-        "crossings",
-        _text(local_hour(Crossing.created_at, scope)),
-        Crossing.direction,
-        Crossing.category,
-        literal(0),
-        mine,
-    )
-    yield _grouped(day, "status", Crossing.status, gated, literal(NONE), literal(0), mine)
-    yield _grouped(
-        day,
-        "release",
-        Crossing.direction,
-        Crossing.category,
-        literal(NONE),
-        seconds(end, Crossing.created_at),
-        (*mine, Crossing.status == "cleared", end.is_not(None)),
+    yield _fact("status", day, mine, k1=Crossing.status, k2=gated)
+    released = (*mine, Crossing.status == "cleared", end.is_not(None))
+    yield _fact(
+        "release", day, released, k1=Crossing.direction, k2=Crossing.category, value=seconds(end, Crossing.created_at)
     )
     exit_cleared = exists(
         select(Step.id)
         .join(StepKind, StepKind.id == Step.step_kind_id)
         .where(Step.crossing_id == Crossing.id, Step.status == "cleared", StepKind.control == "exit")
     )
-    yield _grouped(
-        day,
-        "readmission",
-        literal(NONE),
-        literal(NONE),
-        literal(NONE),
-        literal(0),
-        (*mine, Crossing.status.in_(("refused", "no_show")), exit_cleared),
-    )
-
-
-def _grouped(day, fact, k1, k2, k3, value, conditions):
-    columns = (
-        day.label("day"),
-        literal(fact).label("fact"),
-        k1.label("k1"),
-        k2.label("k2"),
-        k3.label("k3"),
-        value.label("value"),
-    )
-    return select(*columns, func.count().label("count")).where(*conditions).group_by(*_keys(day, k1, k2, k3, value))
-
-
-def _keys(*expressions):
-    """GROUP BY the expressions that are not constants (PostgreSQL refuses a constant string there)."""
-    return [e for e in expressions if not isinstance(e, BindParameter)]
+    yield _fact("readmission", day, (*mine, Crossing.status.in_(("refused", "no_show")), exit_cleared))
 
 
 def _step_queries(scope: Scope):
@@ -117,85 +93,33 @@ def _step_queries(scope: Scope):
             .join(Agency, Agency.id == Step.agency_id)
         )
 
+    def events(*columns):
+        return (
+            select(*columns)
+            .select_from(StepEvent)
+            .join(Step, Step.id == StepEvent.step_id)
+            .join(Crossing, Crossing.id == Step.crossing_id)
+        )
+
+    agency = {"k1": Agency.country, "k2": Agency.kind, "source": steps}
     referred = Step.referral_reason.is_not(None)
-    for fact, condition in (("decided", Step.decided_at.is_not(None) | referred), ("referred", referred)):
-        yield _grouped_from(
-            steps, day, fact, Agency.country, Agency.kind, literal(NONE), literal(0), (*mine, condition)
-        )
-    yield _grouped_from(
-        steps,
-        day,
-        "secondary",
-        Agency.country,
-        Agency.kind,
-        literal(NONE),
-        seconds(Step.decided_at, Step.queued_at),
-        (*mine, referred, Step.decided_at.is_not(None)),
-    )
+    yield _fact("decided", day, (*mine, Step.decided_at.is_not(None) | referred), **agency)
+    yield _fact("referred", day, (*mine, referred), **agency)
+    secondary = seconds(Step.decided_at, Step.queued_at)
+    yield _fact("secondary", day, (*mine, referred, Step.decided_at.is_not(None)), value=secondary, **agency)
     reason = func.coalesce(func.trim(Step.reason), NONE)
-    yield _grouped_from(
-        steps, day, "refused", Agency.country, Agency.kind, reason, literal(0), (*mine, Step.status == "refused")
-    )
-    no_shows = (
-        select(
-            day.label("day"),
-            literal("no_show_call").label("fact"),
-            literal(NONE).label("k1"),
-            literal(NONE).label("k2"),
-            literal(NONE).label("k3"),
-            literal(0).label("value"),
-            func.count().label("count"),
-        )
-        .select_from(StepEvent)
-        .join(Step, Step.id == StepEvent.step_id)
-        .join(Crossing, Crossing.id == Step.crossing_id)
-        .where(*mine, StepEvent.kind == "no_show")
-        .group_by(day)
-    )
-    yield no_shows
-
-
-def _grouped_from(steps, day, fact, k1, k2, k3, value, conditions):
-    columns = (
-        day.label("day"),
-        literal(fact).label("fact"),
-        k1.label("k1"),
-        k2.label("k2"),
-        k3.label("k3"),
-        value.label("value"),
-    )
-    return steps(*columns, func.count().label("count")).where(*conditions).group_by(*_keys(day, k1, k2, k3, value))
+    yield _fact("refused", day, (*mine, Step.status == "refused"), k3=reason, **agency)
+    yield _fact("no_show_call", day, (*mine, StepEvent.kind == "no_show"), source=events)
 
 
 def _visit_queries(table):
     """Facts from the stage visits (a temporary table written once: osbp/bilateral/visits.py)."""
     for measure in ("wait_primary", "work_primary", "wait_secondary", "work_secondary"):
         column = table.c[measure]
-        yield _grouped_table(
-            table, measure, table.c.country, table.c.agency, literal(NONE), column, column.is_not(None)
-        )
-    yield _grouped_table(
-        table,
-        "pattern",
-        _text(table.c.hour),
-        _text(table.c.queued_day),
-        literal(NONE),
-        table.c.wait_primary,
-        table.c.wait_primary.is_not(None),
-    )
-
-
-def _grouped_table(table, fact, k1, k2, k3, value, condition):
-    columns = (
-        table.c.day.label("day"),
-        literal(fact).label("fact"),
-        k1.label("k1"),
-        k2.label("k2"),
-        k3.label("k3"),
-        value.label("value"),
-    )
-    return (
-        select(*columns, func.count().label("count")).where(condition).group_by(*_keys(table.c.day, k1, k2, k3, value))
+        yield _fact(measure, table.c.day, (column.is_not(None),), k1=table.c.country, k2=table.c.agency, value=column)
+    waited = (table.c.wait_primary.is_not(None),)
+    yield _fact(
+        "pattern", table.c.day, waited, k1=_text(table.c.hour), k2=_text(table.c.queued_day), value=table.c.wait_primary
     )
 
 
