@@ -93,9 +93,8 @@ def test_stages_wait_and_processing_per_agency_and_stage(day_report):
     share = (rw_exit["waiting"]["median"] + rw_exit["processing"]["median"]) / total_median
     assert rw_exit["share_of_median_total"] == round(share, 4)
     bottleneck = data["sections"]["stages"]["bottleneck"]
-    best = max(
-        (r for r in rows.values() if r["share_of_median_total"] is not None), key=lambda r: r["share_of_median_total"]
-    )
+    counters = [r for r in rows.values() if r["share_of_median_total"] is not None and r["stage"] == "primary"]
+    best = max(counters, key=lambda r: r["share_of_median_total"])
     assert bottleneck == {"country": best["country"], "agency": best["agency"], "stage": best["stage"]}
 
 
@@ -106,7 +105,7 @@ def test_outcomes_referrals_refusals_readmission_no_show(day_report):
     rw = referrals[("RW", "immigration")]
     assert rw["decided"] == expected.decided[("RW", "immigration")]
     assert rw["referred"] == "< 5"
-    assert rw["rate"] == round(1 / expected.decided[("RW", "immigration")], 4)
+    assert rw["rate"] is None  # one referral: a rate would give the small count back
     assert outcomes["refusals"] == [{"country": "CD", "agency": "immigration", "reason": None, "count": "< 5"}]
     assert outcomes["refused"] == "< 5"
     assert expected.readmissions == 1 and outcomes["readmissions"] == "< 5"

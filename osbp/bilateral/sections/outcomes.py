@@ -31,7 +31,7 @@ def compute(context) -> dict:
                 "agency": kind,
                 "decided": people(counts.get((country, kind), (0, 0))[0]),
                 "referred": people(counts.get((country, kind), (0, 0))[1]),
-                "rate": share(counts.get((country, kind), (0, 0))[1], counts.get((country, kind), (0, 0))[0]),
+                "rate": _rate(*counts.get((country, kind), (0, 0))),
                 "median_secondary": _median(secondary.get((country, kind))),
             }
             for country, kind in context.agency_keys()
@@ -42,6 +42,11 @@ def compute(context) -> dict:
         "no_show_crossings": people(statuses.get(("no_show",), 0)),
         "no_show_calls": people(sum(facts.count("no_show_call").values())),
     }
+
+
+def _rate(decided: int, referred: int) -> float | None:
+    """Referred ÷ decided; none when the referrals are a small cell (the rate times the steps would give it back)."""
+    return None if 0 < referred < MIN_CELL else share(referred, decided)
 
 
 def _median(figures) -> float | None:

@@ -42,7 +42,8 @@ def compute(context) -> dict:
                 "share_of_median_total": _share(shown_wait, shown_work, total),
             }
         )
-    ranked = [r for r in rows if r["share_of_median_total"] is not None]
+    # the bottleneck of the median person is a counter: secondary inspection concerns the few referred
+    ranked = [r for r in rows if r["share_of_median_total"] is not None and r["stage"] == "primary"]
     bottleneck = max(ranked, key=lambda r: r["share_of_median_total"], default=None)
     return {"rows": rows, "bottleneck": {k: bottleneck[k] for k in STAGE_KEYS} if bottleneck else None}
 
