@@ -8,7 +8,7 @@ A gate officer reaches the gate page, its form and the gate API; a committee mem
 
 from __future__ import annotations
 
-from flask import current_app, redirect, url_for
+from flask import redirect, url_for
 
 COMMON_ENDPOINTS = frozenset({"auth.logout", "auth.set_language"})
 ROLE_ENDPOINTS = {
@@ -17,7 +17,6 @@ ROLE_ENDPOINTS = {
 }
 ROLE_PREFIXES = {"gate": (), "committee": ("bilateral.",)}
 HOME_ENDPOINTS = {"gate": "gate.page", "committee": "bilateral.reports"}
-HOME_PATHS = {"gate": "/gate", "committee": "/reports"}
 
 
 def may_reach(user, endpoint: str | None) -> bool:
@@ -30,12 +29,8 @@ def may_reach(user, endpoint: str | None) -> bool:
 
 
 def home_url(user) -> str:
-    """The role's own start page: the gate page, or the committee's reports (the bilateral blueprint's
-    ``reports``; its path when that blueprint is not registered)."""
-    endpoint = HOME_ENDPOINTS[user.role]
-    if endpoint in current_app.view_functions:
-        return url_for(endpoint)
-    return HOME_PATHS[user.role]
+    """The role's own start page: the gate page, or the committee's reports."""
+    return url_for(HOME_ENDPOINTS[user.role])
 
 
 def home_response(user):
