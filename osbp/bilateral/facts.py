@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from sqlalchemy import String, and_, case, cast, delete, exists, func, insert, literal, select
+from sqlalchemy import String, and_, case, cast, delete, exists, func, insert, literal, select, text
 
 from osbp.bilateral import visits as stage_visits
 from osbp.bilateral.models import ReportDay, ReportDayFact
@@ -198,6 +198,9 @@ def rollup(post, days: list[date]) -> int:
                 for i in range((last - first).days + 1)
             ],
         )
+    if written > 10_000 and db.engine.dialect.name == "postgresql":
+        # fresh statistics, or the planner takes a month of facts for one row and sorts them instead of hashing
+        db.session.execute(text("ANALYZE report_day_facts"))
     return written
 
 
