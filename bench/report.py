@@ -137,6 +137,8 @@ def copy_facts_forward(database_url: str, first: date, days: int, copies: int) -
     app = _app(database_url)
     last = first + timedelta(days=days - 1)
     with app.app_context(), db.engine.begin() as connection:
+        for table in ("report_day_facts", "report_days"):
+            connection.execute(text(f"DELETE FROM {table} WHERE day > :last"), {"last": last})
         for k in range(1, copies + 1):
             shift = k * days
             connection.execute(

@@ -215,6 +215,9 @@ def _runs(days: list[date]) -> list[tuple[date, date]]:
     return [(a, b) for a, b in runs]
 
 
+_COLUMNS = (ReportDayFact.k1, ReportDayFact.k2, ReportDayFact.k3, ReportDayFact.value)
+
+
 class Facts:
     """The facts of a period, added up: stored for its final days (written on first use), computed for the rest."""
 
@@ -238,46 +241,43 @@ class Facts:
         for first, last in _runs(live_days):
             self.live.extend(compute(Scope(post.id, post.timezone, first, last)))
 
-    def _stored(self, fact: str, by_day: bool):
-        if not self.final:
-            return []
-        keys = [ReportDayFact.k1, ReportDayFact.k2, ReportDayFact.k3, ReportDayFact.value]
+    def _merged(self, fact: str, positions: tuple[int, ...], by_day: bool = False) -> dict[tuple, int]:
+        """Counts of ``fact`` added up over the period, keyed by the chosen columns (0–2: k1–k3, 3: the value),
+        the day first when ``by_day``: the stored days summed in SQL, the live days added here."""
+        chosen = [_COLUMNS[i] for i in positions]
         if by_day:
-            keys.insert(0, ReportDayFact.day)
-        query = (
-            select(*keys, func.sum(ReportDayFact.count))
-            .where(
-                ReportDayFact.post_id == self.post.id,
-                ReportDayFact.fact == fact,
-                and_(ReportDayFact.day >= self.final[0], ReportDayFact.day <= self.final[-1]),
+            chosen.insert(0, ReportDayFact.day)
+        totals: dict[tuple, int] = defaultdict(int)
+        if self.final:
+            query = (
+                select(*chosen, func.sum(ReportDayFact.count))
+                .where(
+                    ReportDayFact.post_id == self.post.id,
+                    ReportDayFact.fact == fact,
+                    and_(ReportDayFact.day >= self.final[0], ReportDayFact.day <= self.final[-1]),
+                )
+                .group_by(*chosen)
             )
-            .group_by(*keys)
-        )
-        return db.session.execute(query).all()
+            for *key, count in db.session.connection().execute(query):  # Core rows: a month is ~10⁵ of them
+                if by_day:
+                    key[0] = _as_date(key[0])
+                totals[tuple(key)] += int(count)
+        for day, name, *row, count in self.live:
+            if name == fact:
+                key = tuple(row[i] for i in positions)
+                totals[(day, *key) if by_day else key] += count
+        return dict(totals)
 
     def get(self, fact: str, *, by_day: bool = False) -> dict[tuple, int]:
         """(k1, k2, k3, value) → count over the period (with the day first when ``by_day``)."""
-        totals: dict[tuple, int] = defaultdict(int)
-        for row in self._stored(fact, by_day):
-            key = tuple(row[:-1])
-            if by_day:
-                key = (_as_date(key[0]), *key[1:])
-            totals[key] += int(row[-1])
-        for day, name, k1, k2, k3, value, count in self.live:
-            if name == fact:
-                totals[(day, k1, k2, k3, value) if by_day else (k1, k2, k3, value)] += count
-        return dict(totals)
+        return self._merged(fact, (0, 1, 2, 3), by_day)
 
     def histograms(self, fact: str, *key_positions: int) -> dict[tuple, list[tuple[int, int]]]:
         """For duration facts: keys (by position among k1, k2, k3) → sorted [(seconds, count)]."""
-        grouped: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-        for key, count in self.get(fact).items():
-            group = tuple(key[i] for i in key_positions)
-            grouped[group][key[3]] += count
-        return {group: sorted(values.items()) for group, values in grouped.items()}
+        grouped: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
+        for (*group, value), count in self._merged(fact, (*key_positions, 3)).items():
+            grouped[tuple(group)].append((value, count))
+        return {group: sorted(pairs) for group, pairs in grouped.items()}
 
     def count(self, fact: str, *key_positions: int) -> dict[tuple, int]:
-        totals: dict[tuple, int] = defaultdict(int)
-        for key, count in self.get(fact).items():
-            totals[tuple(key[i] for i in key_positions)] += count
-        return dict(totals)
+        return self._merged(fact, key_positions)
