@@ -2,10 +2,9 @@
 
 - ``Scope``: a post and a period of local calendar days, as the UTC range its rows are read in.
 - Durations in seconds between two timestamp columns (``seconds``), the post's local clock (``local_*``).
-- ``stats``: count, mean, median, 90th percentile, min, max and sum of a duration per group: the database counts
-  each distinct whole-second value per group (one hash aggregate, the same statement on both databases) and the
-  percentiles are read off the cumulative counts exactly as ``percentile_cont`` interpolates. Measured on a month at
-  50,000 crossings a day, sorting every row for ``percentile_cont`` cost several times more (docs/performance.md).
+- ``summarise``: count, mean, median, 90th percentile, min, max and sum of durations given as counts per whole second
+  (the day facts, osbp/bilateral/facts.py): the percentiles are read off the cumulative counts exactly as
+  ``percentile_cont`` interpolates, without sorting every row (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, case, cast, func, select, text
+from sqlalchemy import Date, Integer, case, cast, func, text
 from sqlalchemy.sql import ColumnElement
 
 from osbp.extensions import db
@@ -111,14 +110,6 @@ def local_hour(column, scope: Scope):
     return cast(func.strftime("%H", value), Integer)
 
 
-def local_weekday(column, scope: Scope):
-    """0 = Monday … 6 = Sunday."""
-    value = local(column, scope)
-    if is_postgres():
-        return cast(func.date_part("isodow", value), Integer) - 1
-    return (cast(func.strftime("%w", value), Integer) + 6) % 7
-
-
 def local_date(column, scope: Scope):
     """The local calendar date (a DATE on PostgreSQL, ``YYYY-MM-DD`` text on SQLite, which stores dates so)."""
     value = local(column, scope)
@@ -129,26 +120,6 @@ def local_date(column, scope: Scope):
 
 def in_period(column, scope: Scope):
     return column.between(scope.start, scope.end - timedelta(microseconds=1))
-
-
-def stats(source, keys: tuple[str, ...], value: str) -> dict[tuple, dict]:
-    """Per group of ``keys``: count, mean, median, p90, min, max and sum of ``value`` (whole seconds; NULLs left out).
-
-    ``source`` is a SELECT with the key columns and the value column. The database counts each distinct value per group
-    (a hash aggregate, no sort of every row); the percentiles are then read off the cumulative counts by linear
-    interpolation between the closest ranks — exactly what ``percentile_cont`` gives for the same values.
-    """
-    rows = db.session.execute(_histogram_query(source.subquery(), keys, value)).all()
-    histograms: dict[tuple, list[tuple[int, int]]] = {}
-    for row in rows:
-        histograms.setdefault(tuple(row[: len(keys)]), []).append((int(row[-2]), int(row[-1])))
-    return {group: summarise(sorted(pairs)) for group, pairs in histograms.items()}
-
-
-def _histogram_query(source, keys, value):
-    groups = [source.c[key] for key in keys]
-    measured = source.c[value]
-    return select(*groups, measured, func.count()).where(measured.is_not(None)).group_by(*groups, measured)
 
 
 def summarise(pairs: list[tuple[int, int]]) -> dict:

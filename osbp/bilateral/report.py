@@ -18,13 +18,13 @@ from sqlalchemy import select, text
 from osbp.bilateral import sections
 from osbp.bilateral.facts import Facts
 from osbp.bilateral.query import MIN_CELL, Scope, is_postgres
+from osbp.bilateral.sections.stages import STAGES
 from osbp.extensions import db
 from osbp.post.models import AGENCY_KINDS, Agency
 from osbp.types import utcnow
 
 FORMAT = "osbp-trs-1"
 CUMULATIVE_MINUTES = (15, 30, 60, 120)
-STAGES = ("primary", "secondary")
 
 
 @dataclass
