@@ -72,4 +72,5 @@ def test_printed_figures_equal_the_scripted_day(app, monkeypatch, tmp_path, lang
     assert "Rusizi II" in text and "Ruzizi II" in text
     assert digest in text.replace("\n", "")
     pages = text.count("\f")
-    assert pages >= 5 and re.search(rf"\b{pages}\b", text.split("\f")[0].splitlines()[-1] or "")
+    footer = " ".join(text.split("\f")[0].splitlines()[-3:])  # "Page 1 of N" beside the hash, in each language
+    assert pages >= 5 and re.search(rf"\b1\b\D+\b{pages}\b", footer), footer
