@@ -3,6 +3,7 @@ built by the real migrations, reset and re-seeded before every test. Fixtures re
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -12,7 +13,7 @@ from sqlalchemy import text
 
 from osbp import create_app
 from osbp.auth.passwords import hash_password
-from osbp.extensions import db
+from osbp.extensions import db, socketio
 
 DATABASE_URL = os.environ.get("OSBP_TEST_DATABASE_URL", "")
 
@@ -58,6 +59,28 @@ def _drop_everything() -> None:
         db.drop_all()
         with db.engine.begin() as connection:
             connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+_SOCKETIO_STATE = ("server", "sockio_mw", "async_mode", "manage_session")
+
+
+@contextlib.contextmanager
+def second_app(database_url: str, instance_path):
+    """Another app on another database, for the length of a ``with``. create_app() re-initialises the process-wide
+    SocketIO for the new app, so the session app's Socket.IO server is put back afterwards (or test_sockets would
+    talk to a dead app)."""
+    saved = {name: getattr(socketio, name) for name in _SOCKETIO_STATE if hasattr(socketio, name)}
+    saved["server_options"] = dict(socketio.server_options)
+    try:
+        application = create_app({"env": "testing", "database_url": database_url, "secret_key": "x" * 40})
+        application.instance_path = str(instance_path)
+        yield application
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        for name, value in saved.items():
+            setattr(socketio, name, value)
 
 
 def reset_database() -> None:

@@ -16,11 +16,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from osbp import create_app
-from osbp.extensions import db, socketio
-from tests.conftest import DATABASE_URL, is_postgres
-
-_SOCKETIO_STATE = ("server", "sockio_mw", "async_mode", "manage_session")
+from osbp.extensions import db
+from tests.conftest import DATABASE_URL, is_postgres, second_app
 
 
 @pytest.fixture
@@ -43,20 +40,9 @@ def fresh_database_url(tmp_path):
 
 @pytest.fixture
 def fresh_app(app, fresh_database_url, tmp_path):
-    """A second app on the fresh database. create_app() re-initialises the process-wide SocketIO for the new app,
-    so the session app's Socket.IO server is put back afterwards (or test_sockets would talk to a dead app)."""
-    saved = {name: getattr(socketio, name) for name in _SOCKETIO_STATE if hasattr(socketio, name)}
-    saved["server_options"] = dict(socketio.server_options)
-    try:
-        application = create_app({"env": "testing", "database_url": fresh_database_url, "secret_key": "x" * 40})
-        application.instance_path = str(tmp_path / "instance")
+    """A second app on the fresh database."""
+    with second_app(fresh_database_url, tmp_path / "instance") as application:
         yield application
-        with application.app_context():
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        for name, value in saved.items():
-            setattr(socketio, name, value)
 
 
 def _schema_diff() -> list:

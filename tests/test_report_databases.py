@@ -11,15 +11,12 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from osbp import create_app
 from osbp.bilateral.report import build_report, data_sha256
-from osbp.extensions import db, socketio
+from osbp.extensions import db
 from osbp.post.models import Post
 from osbp.post.seed import seed_demo
 from tests.bilateral_day import DAY, local, run_day
-from tests.conftest import _cached_hash, is_postgres
-
-_SOCKETIO_STATE = ("server", "sockio_mw", "async_mode", "manage_session")
+from tests.conftest import _cached_hash, is_postgres, second_app
 
 
 def _report(application) -> dict:
@@ -32,26 +29,14 @@ def _report(application) -> dict:
 
 @pytest.fixture
 def sqlite_app(app, tmp_path):
-    """A second app on a fresh SQLite database (create_app rebinds the process-wide SocketIO: put it back)."""
-    saved = {name: getattr(socketio, name) for name in _SOCKETIO_STATE if hasattr(socketio, name)}
-    saved["server_options"] = dict(socketio.server_options)
-    try:
-        application = create_app(
-            {"env": "testing", "database_url": f"sqlite:///{tmp_path / 'same.sqlite3'}", "secret_key": "s" * 40}
-        )
-        application.instance_path = str(tmp_path / "instance")
+    """A second app on a fresh SQLite database with the demo post."""
+    with second_app(f"sqlite:///{tmp_path / 'same.sqlite3'}", tmp_path / "instance") as application:
         with application.app_context():
             upgrade()
             seed_demo(hasher=_cached_hash)
             db.session.commit()
             db.session.remove()
         yield application
-        with application.app_context():
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        for name, value in saved.items():
-            setattr(socketio, name, value)
 
 
 @pytest.mark.skipif(not is_postgres(), reason="compares with PostgreSQL: runs in the PostgreSQL pass of make test")
