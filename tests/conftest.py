@@ -28,6 +28,18 @@ def is_postgres() -> bool:
     return DATABASE_URL.startswith("postgresql")
 
 
+def in_ci() -> bool:
+    """CI sets CI=true (and .ci/run exports it): there a missing tool or service fails its tests."""
+    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+
+
+def missing(message: str):
+    """Something a test needs is not on this machine: fail under CI, skip elsewhere."""
+    if in_ci():
+        pytest.fail(f"{message} (CI must have it: .ci/run installs it)")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     if DATABASE_URL:

@@ -1,4 +1,4 @@
-"""The officer pages in a real browser: headless Chromium (Debian's /usr/bin/chromium) driven by Playwright.
+"""The officer pages in a real browser: headless Chromium (Debian's chromium, found on PATH) driven by Playwright.
 
 One ticket goes desk → Counter 1 (RW exit, CD entry) → Counter 3, each user in their own browser context, at the
 counter PC's 1366×768 screen. Full-page screenshots land in test-artifacts/ for a human to look at.
@@ -6,7 +6,7 @@ counter PC's 1366×768 screen. Full-page screenshots land in test-artifacts/ for
 
 from __future__ import annotations
 
-import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from osbp.extensions import db
 from osbp.post.seed import DEMO_PASSWORDS
+from tests.conftest import missing
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -32,12 +33,11 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 TIMEOUT_MS = 10_000
 
 
-def _need_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package for the browser tests")
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+def _need_chromium() -> str:
+    """The Chromium executable; without one the browser tests fail under CI and skip elsewhere."""
+    if CHROMIUM is None:
+        missing("no chromium (or chromium-browser) on PATH: apt-get install chromium")
+    return CHROMIUM
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +60,11 @@ def base_url(app):
 
 @pytest.fixture(scope="module")
 def browser():
-    _need_chromium()
+    executable = _need_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

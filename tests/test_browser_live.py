@@ -1,4 +1,4 @@
-"""The live pages in a real browser (headless Chromium, Debian's /usr/bin/chromium, driven by Playwright).
+"""The live pages in a real browser (headless Chromium, Debian's chromium found on PATH, driven by Playwright).
 
 The display board and the kiosk are devices opened through their set-up link; officers act through the API (the same
 process and Socket.IO server as the pages). Nothing reloads: each test marks the window before acting and checks the
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _need_chromium, base_url, log_in  # noqa: F401
+from tests.test_browser import ARTIFACTS, CHROMIUM_ARGS, TIMEOUT_MS, _need_chromium, base_url, log_in  # noqa: F401
 from tests.test_live import _fresh_limits, call, issue, make_device, seat  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -22,13 +22,13 @@ PORTRAIT_KIOSK = {"width": 1080, "height": 1920}
 
 @pytest.fixture(scope="module")
 def browser():
-    _need_chromium()
+    executable = _need_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         # Boards play their chime without a tap, as in production (Chromium kiosk mode with this flag).
         args = [*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"]
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        chromium = playwright.chromium.launch(executable_path=executable, args=args)
         yield chromium
         chromium.close()
 

@@ -1,4 +1,4 @@
-"""The gate page in a real browser (headless Chromium, Debian's /usr/bin/chromium, driven by Playwright), on a
+"""The gate page in a real browser (headless Chromium, Debian's chromium found on PATH, driven by Playwright), on a
 handheld (360×800) and a gate PC (1366×768): the scanner types the pass and Enter into the focused field, the verdict
 shows without scrolling sideways. Screenshots land in test-artifacts/.
 """

@@ -16,6 +16,7 @@ from osbp.bilateral.report import data_sha256
 from osbp.extensions import db
 from osbp.post.models import Post
 from tests.bilateral_day import DAY, percentile, run_day
+from tests.conftest import missing
 
 PDFTOTEXT = shutil.which("pdftotext")
 # The second-language label of each row looked at (a report always has French or English on one side here).
@@ -46,10 +47,10 @@ def _row(text: str, label: str) -> str:
     raise AssertionError(f"no row {label!r} in the PDF text")
 
 
-@pytest.mark.skipif(PDFTOTEXT is None and not __import__("os").environ.get("CI"), reason="pdftotext missing")
 @pytest.mark.parametrize("langs", [("fr", "en"), ("en", "rw"), ("rw", "fr")])
 def test_printed_figures_equal_the_scripted_day(app, monkeypatch, tmp_path, langs):
-    assert PDFTOTEXT, "pdftotext (poppler-utils) is required"
+    if PDFTOTEXT is None:
+        missing("pdftotext is missing (apt-get install poppler-utils)")
     expected = run_day(app, monkeypatch)
     with app.app_context():
         post = db.session.scalar(select(Post))
