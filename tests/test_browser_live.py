@@ -172,10 +172,14 @@ def test_the_kiosk_issues_a_ticket_and_its_status_changes_live(app, new_page, ap
 
 
 @pytest.mark.parametrize(
-    ("lang", "trader", "take"),
-    [("rw", "Umucuruzi", "Take a ticket"), ("fr", "Commerçant", "Take a ticket"), ("en", "Trader", "Take a ticket")],
+    ("lang", "trader", "take", "check", "position"),
+    [
+        ("rw", "Umucuruzi", "Gufata itike", "Kureba", "uwa 1"),
+        ("fr", "Commerçant", "Prendre un ticket", "Voir", "nº 1"),
+        ("en", "Trader", "Take a ticket", "Check", "number 1"),
+    ],
 )
-def test_the_kiosk_in_three_languages(app, new_page, api, lang, trader, take):
+def test_the_kiosk_in_three_languages(app, new_page, api, lang, trader, take, check, position):
     issue(api("supervisor-1"))
     kiosk = new_page(KIOSK_SCREEN)
     open_device(kiosk, app, "kiosk", f"kiosk-{lang}")
@@ -183,16 +187,18 @@ def test_the_kiosk_in_three_languages(app, new_page, api, lang, trader, take):
     kiosk.wait_for_selector("body[data-live=yes]")
     assert kiosk.locator("html").get_attribute("lang") == lang
     assert kiosk.locator(f".kiosk-langs a[data-lang={lang}]").get_attribute("aria-current") == "true"
-    assert kiosk.get_by_role("button", name=trader).is_visible()
-    assert kiosk.locator(".take h1").inner_text()  # translated in the catalog pass; never empty
+    expect(kiosk.get_by_role("button", name=trader)).to_be_visible()
+    expect(kiosk.locator(".take h1")).to_have_text(take)
+    expect(kiosk.locator(".keypad .ok")).to_have_text(check)
     for selector in (".kiosk-langs", ".categories", ".keypad .ok"):
         assert in_viewport(kiosk, selector), selector
     shot(kiosk, f"kiosk-home-{lang}")
 
     kiosk.locator("#code").fill("t1")
-    kiosk.get_by_role("button", name=kiosk.locator(".keypad .ok").inner_text()).click()
+    kiosk.get_by_role("button", name=check, exact=True).click()
     expect(kiosk.locator("#status")).to_have_attribute("data-status", "waiting")
     expect(kiosk.locator("#s-code")).to_have_text("T-001")
+    expect(kiosk.locator("#s-position")).to_have_text(position)  # the script's status text, in the page's language
     assert kiosk.locator("html").get_attribute("lang") == lang
     # the language switch keeps the ticket on screen
     other = "fr" if lang != "fr" else "rw"
@@ -200,7 +206,6 @@ def test_the_kiosk_in_three_languages(app, new_page, api, lang, trader, take):
     assert in_viewport(kiosk, ".kiosk-langs")
     shot(kiosk, f"kiosk-status-{lang}", full_page=True)
     assert not any(kiosk.errors), kiosk.errors
-    assert take
 
 
 def test_the_kiosk_on_a_portrait_screen(app, new_page):
