@@ -16,7 +16,8 @@ from osbp.i18n import STATION_STATE_LABELS, normalise_locale, station_name
 from osbp.live import devices, texts
 from osbp.live import operations as live
 from osbp.live.blueprint import bp
-from osbp.live.limits import OnceKeys, status_limiter
+from osbp.live.kiosk import take_ticket
+from osbp.live.limits import status_limiter
 from osbp.queues import operations as queues
 from osbp.queues.qr import ticket_qr_data_uri
 from osbp.web import form_action
@@ -30,10 +31,6 @@ BOARD_REFRESH_SECONDS = 30
 def _require_role(*roles: str) -> None:
     if current_user.role not in roles:
         raise Forbidden(_("This page is for another kind of account."), code="wrong_role")
-
-
-def _kiosk_posts() -> OnceKeys:
-    return current_app.extensions.setdefault("osbp_kiosk_posts", OnceKeys())
 
 
 @bp.get("/device/<token>")
@@ -120,30 +117,14 @@ def kiosk_issue():
     nonce = request.form.get("nonce", "")[:64]
     if len(nonce) < 16:  # the page's form always has one; without it, every ticket would be the first one again
         abort(400)
-    key = f"{current_user.id}:{nonce}"
-    first, done, result = _kiosk_posts().claim(key)
-    if not first:
-        done.wait(5)
-        return redirect(url_for("live.kiosk", lang=locale, ticket=result[0], issued=1) if result else back)
-    issued = None
-    try:
-        with _locale_scope(locale):
 
-            def action():
-                nonlocal issued
-                ticket = queues.issue_ticket(
-                    current_user.post,
-                    request.form.get("direction", ""),
-                    request.form.get("category", ""),
-                    issued_by=None,
-                    channel="kiosk",
-                )
-                issued = ticket.code
-                return redirect(url_for("live.kiosk", lang=locale, ticket=ticket.code, issued=1))
+    def action():
+        form = request.form
+        code = take_ticket(current_user, nonce, form.get("direction", ""), form.get("category", ""))
+        return redirect(url_for("live.kiosk", lang=locale, ticket=code, issued=1) if code else back)
 
-            return form_action(action, back)
-    finally:
-        _kiosk_posts().finish(key, issued)
+    with _locale_scope(locale):
+        return form_action(action, back)
 
 
 # -- supervisors' live view ------------------------------------------------------------------------------------------
