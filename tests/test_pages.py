@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from osbp.extensions import db
@@ -85,10 +87,17 @@ def test_counter_one_stop_for_both_immigrations(login, station_id):
     page = _text(cd.get(f"/counters/{c1}"))
     assert "Your decision: CD Immigration — entry" in page
     page = _text(_post(cd, f"/steps/{_step_id(page, 'decision')}/decision", outcome="cleared", back=f"/counters/{c1}"))
-    assert "Call next" in page  # the counter is free: the ticket went on to health
-
-    stations = _text(desk.get("/stations"))
-    assert "Counter 3" in stations
+    # The hand-off: the ticket left Counter 1 and now waits at health's Counter 3, where it is called next.
+    assert "Waiting for this counter: 0" in page and "P-001" not in page
+    waiting = _waiting(_text(desk.get("/stations")))
+    assert (waiting["Counter 1"], waiting["Counter 3"]) == (0, 1)
+    c3 = station_id("C3")
+    health = login("cd-health-1")
+    page = _text(_post(health, f"/counters/{c3}/seat"))
+    assert "Waiting for this counter: 1" in page
+    page = _text(_post(health, f"/counters/{c3}/call-next"))
+    assert "P-001" in page
+    assert "Your decision: CD Health — screening" in page
 
 
 def test_refusal_without_reason_is_explained(login, station_id):
@@ -121,9 +130,13 @@ def test_officer_cannot_sit_at_a_counter_of_another_agency(login, station_id):
     assert "Counter 1 does not serve your agency." in page
 
 
-def _step_id(page: str, action: str) -> int:
-    import re
+def _waiting(stations_page: str) -> dict[str, int]:
+    """Station name → the number waiting, from the stations table."""
+    rows = re.findall(r'<tr>\s*<td>([^<(]+?)(?: \([^)]*\))?</td>.*?<td class="number">(\d+)</td>', stations_page, re.S)
+    return {name.strip(): int(number) for name, number in rows}
 
+
+def _step_id(page: str, action: str) -> int:
     match = re.search(rf'/steps/(\d+)/{action}"', page)
     assert match, f"no {action} form on the page"
     return int(match.group(1))
