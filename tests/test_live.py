@@ -451,16 +451,24 @@ def test_status_is_public_and_carries_no_personal_data(app, api, station_id):
     assert "crossing_id" not in text and "holder" not in text
 
 
-def test_status_when_called_says_where_to_go(app, api, station_id):
+@pytest.mark.parametrize(
+    ("lang", "name", "message"),
+    [
+        ("fr", "Guichet 1", "Allez maintenant à\u00a0: Guichet 1."),  # a no-break space before the colon
+        ("rw", "Konteri 1", "Jya kuri Konteri 1 ubu."),
+        ("en", "Counter 1", "Go to Counter 1 now."),
+    ],
+)
+def test_status_when_called_says_where_to_go(app, api, station_id, lang, name, message):
     desk, rw = api("supervisor-1"), api("rw-immigration-1")
     issue(desk)
     c1 = station_id("C1")
     seat(rw, c1)
     call(rw, c1)
-    status = app.test_client().get("/api/v1/tickets/t1/status?lang=fr").json
+    status = app.test_client().get(f"/api/v1/tickets/t1/status?lang={lang}").json
     assert status["status"] == "called"
-    assert status["station"] == {"id": c1, "code": "C1", "name": "Guichet 1", "open": True}
-    assert status["message"].endswith("Guichet 1 now.") or "Guichet 1" in status["message"]
+    assert status["station"] == {"id": c1, "code": "C1", "name": name, "open": True}
+    assert status["message"] == message
     assert status["position"] is None and status["estimated_wait_minutes"] is None
 
 
