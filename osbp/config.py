@@ -58,41 +58,22 @@ class Config:
 
     @classmethod
     def from_env(cls, instance_path: str, environ: dict | None = None) -> Config:
+        """Each field from ``OSBP_<FIELD NAME>`` (``extra`` excepted); a field whose variable is unset keeps its default.
+
+        Without OSBP_DATABASE_URL the database is SQLite under the instance folder; without OSBP_SECRET_KEY outside
+        production the key is the checkout's own random one (production refuses the built-in key in validate()).
+        """
         environ = os.environ if environ is None else environ
-        env = environ.get("OSBP_ENV", "development")
-        database_url = environ.get("OSBP_DATABASE_URL") or _sqlite_url(instance_path)
-        secret_key = environ.get("OSBP_SECRET_KEY") or (
-            DEFAULT_SECRET_KEY if env == "production" else _instance_secret(instance_path)
-        )
-        return cls(
-            env=env,
-            secret_key=secret_key,
-            database_url=database_url,
-            socketio_message_queue=environ.get("OSBP_SOCKETIO_MESSAGE_QUEUE", ""),
-            socketio_channel=environ.get("OSBP_SOCKETIO_CHANNEL", "") or "osbp",
-            default_locale=environ.get("OSBP_DEFAULT_LOCALE", "en"),
-            timezone=environ.get("OSBP_TIMEZONE", "Africa/Kigali"),
-            max_content_length=int(environ.get("OSBP_MAX_CONTENT_LENGTH", 1024 * 1024)),
-            session_idle_minutes=int(environ.get("OSBP_SESSION_IDLE_MINUTES", 30)),
-            session_absolute_hours=int(environ.get("OSBP_SESSION_ABSOLUTE_HOURS", 12)),
-            login_attempts_per_minute=int(environ.get("OSBP_LOGIN_ATTEMPTS_PER_MINUTE", 5)),
-            status_rate_per_minute=int(environ.get("OSBP_STATUS_RATE_PER_MINUTE", 30)),
-            wait_target_minutes=int(environ.get("OSBP_WAIT_TARGET_MINUTES", 30)),
-            priority_boost_minutes=int(environ.get("OSBP_PRIORITY_BOOST_MINUTES", 15)),
-            priority_boosts=_parse_boosts(environ.get("OSBP_PRIORITY_BOOSTS", "")),
-            max_recalls=int(environ.get("OSBP_MAX_RECALLS", 3)),
-            no_show_policy=environ.get("OSBP_NO_SHOW_POLICY", "requeue"),
-            wait_window_minutes=int(environ.get("OSBP_WAIT_WINDOW_MINUTES", 120)),
-            wait_samples=int(environ.get("OSBP_WAIT_SAMPLES", 20)),
-            default_service_seconds=int(environ.get("OSBP_DEFAULT_SERVICE_SECONDS", 180)),
-            wait_cache_seconds=int(environ.get("OSBP_WAIT_CACHE_SECONDS", 30)),
-            switch_interval_ms=float(environ.get("OSBP_SWITCH_INTERVAL_MS", 1.0)),
-            release_target_minutes=int(environ.get("OSBP_RELEASE_TARGET_MINUTES", 30)),
-            report_outlier_hours=int(environ.get("OSBP_REPORT_OUTLIER_HOURS", 12)),
-            release_baseline_hours=_optional_float(environ.get("OSBP_RELEASE_BASELINE_HOURS", "3.38")),
-            release_baseline_date=environ.get("OSBP_RELEASE_BASELINE_DATE", cls.release_baseline_date),
-            release_baseline_source=environ.get("OSBP_RELEASE_BASELINE_SOURCE", cls.release_baseline_source),
-        )
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(f"OSBP_{f.name.upper()}")
+            if f.name == "extra" or raw is None or (raw == "" and f.name in _EMPTY_MEANS_UNSET):
+                continue
+            values[f.name] = (_PARSERS.get(f.name) or type(f.default))(raw)
+        values.setdefault("database_url", _sqlite_url(instance_path))
+        if "secret_key" not in values and values.get("env", cls.env) != "production":
+            values["secret_key"] = _instance_secret(instance_path)
+        return cls(**values)
 
     def replace(self, **changes) -> Config:
         known = {f.name for f in fields(self)}
@@ -183,6 +164,12 @@ def _optional_float(value: str) -> float | None:
         return float(value)
     except ValueError:
         raise ConfigError(f"not a number: {value!r}") from None
+
+
+# How a variable's text becomes a field's value, when not by the type of the field's default (int, float, str).
+_PARSERS = {"priority_boosts": _parse_boosts, "release_baseline_hours": _optional_float}
+# Variables that, set but empty, count as unset (the other empty ones are read as they are, and validated).
+_EMPTY_MEANS_UNSET = frozenset({"secret_key", "database_url", "socketio_channel"})
 
 
 def _sqlite_url(instance_path: str) -> str:
