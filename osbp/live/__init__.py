@@ -4,7 +4,7 @@
 - ``operations.py``: the public ticket status, board and supervisor snapshots (read only, never commit);
 - ``kiosk.py``: taking a ticket at the kiosk, once per tap (the tap keys are shared through Redis when it is configured);
 - ``texts.py``: documents to have ready, traders' rights and the labels shown in three languages;
-- ``ratelimit.py``: the per-client token bucket of the public status lookup;
+- ``limits.py``: the per-client token bucket of the public status lookup and the memory of device POSTs;
 - ``controllers.py``: the pages ``/live/board``, ``/live/kiosk``, ``/live/supervisor`` and their JSON state.
 
 Rooms and the no-personal-data rule of public rooms are in ``osbp/events.py``; socket rules in ``osbp/sockets.py``.
