@@ -67,6 +67,12 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(gate_bp)
     app.register_blueprint(bilateral_bp)
 
+    from osbp import agencies
+    from osbp.workflow import contract
+
+    agencies.load()
+    contract.init_app(app)  # each agency's pages and API routes (osbp/agencies/<kind>/)
+
     from osbp import cli
 
     cli.init_app(app)

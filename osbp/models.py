@@ -1,5 +1,6 @@
 """Import every model module so the metadata (and Alembic) sees all tables."""
 
+from osbp.agencies.immigration.models import TravellerIdentity  # noqa: F401
 from osbp.audit.models import AuditEvent  # noqa: F401
 from osbp.auth.models import ApiToken, User  # noqa: F401
 from osbp.bilateral.models import BilateralReport  # noqa: F401

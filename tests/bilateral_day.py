@@ -14,14 +14,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from osbp.agencies.immigration.operations import identity_of, record_identity
 from osbp.auth.models import User
 from osbp.extensions import db
 from osbp.post.models import Post
 from osbp.queues.models import Station
+from tests.clock import patch_utcnow
 
 DAY = date(2026, 11, 10)
 ZONE = ZoneInfo("Africa/Kigali")
-CLOCKED_MODULES = ("osbp.queues.operations", "osbp.workflow.operations", "osbp.live.operations")
 SEATS = {
     "C1": ("rw-immigration-1", "cd-immigration-1"),
     "C3": ("rw-health-1", "cd-health-1"),
@@ -164,8 +165,7 @@ def plans() -> list[Plan]:
 class Clock:
     def __init__(self, monkeypatch):
         self.now = local(6, 0)
-        for module in CLOCKED_MODULES:
-            monkeypatch.setattr(f"{module}.utcnow", lambda: self.now)
+        patch_utcnow(monkeypatch, lambda: self.now)
 
     def set(self, moment: datetime) -> None:
         self.now = moment
@@ -247,9 +247,7 @@ def _run_crossing(plan, post, users, stations, clock, expected, queues, workflow
             agency = step.step_kind.agency
             key = (agency.country, agency.kind)
             officer = _officer_at(station_code, step, users)
-            if agency.kind == "immigration" and not step.crossing.document_number:
-                from osbp.agencies.immigration import record_identity
-
+            if agency.kind == "immigration" and identity_of(step.crossing) is None:
                 record_identity(
                     step,
                     officer,
@@ -260,7 +258,7 @@ def _run_crossing(plan, post, users, stations, clock, expected, queues, workflow
                     birth_date="1990-01-01",
                 )
             clock.advance(seconds)
-            workflow.decide_step(step, officer, outcome, reason)
+            queues.decide_step(step, officer, outcome, reason)
             db.session.commit()
             waits = expected.stage_waits.setdefault((*key, stage), [])
             if index == 0:

@@ -103,3 +103,80 @@ def test_downgrade_to_base_and_upgrade_again(fresh_app):
         with db.engine.connect() as connection:
             head = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
         assert len(head) == 1, head
+
+
+def test_identities_move_to_immigration_and_back_with_their_data(fresh_app):
+    """c7d1e2f3a4b5 moves the identity columns of crossings into immigration_identities, and downgrade brings them
+    back: the same values on both databases, and the crossings without a document get no row."""
+    with fresh_app.app_context():
+        _flask_db(fresh_app, "upgrade", "b508bcef315f")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO posts (id, code, name_a, name_b, country_a, country_b, default_locale, timezone) "
+                    "VALUES (1, 'P', 'Post A', 'Post B', 'RW', 'CD', 'en', 'Africa/Kigali')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO agencies (id, post_id, country, kind, code, name) VALUES "
+                    "(1, 1, 'RW', 'immigration', 'RW-IMM', 'RW immigration'), "
+                    "(2, 1, 'RW', 'customs', 'RW-CUS', 'RW customs')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO step_kinds (id, post_id, agency_id, control, code) VALUES "
+                    "(1, 1, 2, 'export', 'RW-CUS-EXP'), (2, 1, 1, 'exit', 'RW-IMM-EXIT')"
+                )
+            )
+            connection.execute(
+                text("INSERT INTO routes (id, post_id, direction, category) VALUES (1, 1, 'RW-CD', 'trader')")
+            )
+            for crossing_id, identity in (
+                (1, ("Anna Eriksson", "UTO", "passport", "L898902C3", "1974-08-12")),
+                (2, None),
+            ):
+                values = identity or (None,) * 5
+                connection.execute(
+                    text(
+                        "INSERT INTO crossings (id, post_id, route_id, direction, category, status, created_at, "
+                        "holder_name, nationality, document_type, document_number, birth_date) VALUES "
+                        "(:id, 1, 1, 'RW-CD', 'trader', 'in_progress', '2026-12-01 08:00:00', :h, :n, :t, :d, :b)"
+                    ),
+                    {"id": crossing_id, "h": values[0], "n": values[1], "t": values[2], "d": values[3], "b": values[4]},
+                )
+                for position, kind_id, agency_id in ((1, 1, 2), (2, 2, 1)):
+                    connection.execute(
+                        text(
+                            "INSERT INTO steps (crossing_id, position, step_kind_id, agency_id, status) "
+                            "VALUES (:c, :p, :k, :a, 'pending')"
+                        ),
+                        {"c": crossing_id, "p": position, "k": kind_id, "a": agency_id},
+                    )
+        _flask_db(fresh_app, "upgrade")
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT i.crossing_id, s.position, i.holder_name, i.nationality, i.document_type, "
+                    "i.document_number, i.birth_date FROM immigration_identities i JOIN steps s ON s.id = i.step_id"
+                )
+            ).all()
+            columns = {c["name"] for c in inspect(connection).get_columns("crossings")}
+        assert [tuple(str(v) for v in row) for row in rows] == [
+            ("1", "2", "Anna Eriksson", "UTO", "passport", "L898902C3", "1974-08-12")
+        ]
+        assert not columns & {"holder_name", "nationality", "document_type", "document_number", "birth_date"}
+        _flask_db(fresh_app, "downgrade", "b508bcef315f")
+        with db.engine.connect() as connection:
+            back = connection.execute(
+                text(
+                    "SELECT id, holder_name, nationality, document_type, document_number, birth_date "
+                    "FROM crossings ORDER BY id"
+                )
+            ).all()
+            assert "immigration_identities" not in inspect(connection).get_table_names()
+        assert [tuple(None if v is None else str(v) for v in row) for row in back] == [
+            ("1", "Anna Eriksson", "UTO", "passport", "L898902C3", "1974-08-12"),
+            ("2", None, None, None, None, None),
+        ]

@@ -22,7 +22,7 @@ from osbp.post.models import Post
 from osbp.queues import operations as queues
 from osbp.queues.models import Ticket
 from osbp.queues.qr import ticket_qr, ticket_qr_data_uri
-from osbp.workflow import operations as workflow
+from tests.clock import patch_utcnow
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -100,8 +100,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     fake = Clock(T0)
-    monkeypatch.setattr(workflow, "utcnow", fake)
-    monkeypatch.setattr(queues, "utcnow", fake)
+    patch_utcnow(monkeypatch, fake)
     return fake
 
 

@@ -7,12 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from osbp.agencies import immigration
+from osbp import permissions
 from osbp.api import serializers
 from osbp.api.blueprint import bp
+from osbp.api.inputs import json_body, text_field, whole_number
 from osbp.api.openapi import document
 from osbp.audit import operations as audit
-from osbp.errors import BadRequest, Invalid
+from osbp.errors import Invalid
 from osbp.extensions import db
 from osbp.queues import estimator
 from osbp.queues import operations as queues
@@ -20,27 +21,9 @@ from osbp.queues.models import Ticket
 from osbp.workflow import operations as workflow
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest(_("Send a JSON object with Content-Type: application/json."), code="bad_json")
-    return body
-
-
-def _string(body: dict, key: str, *, required: bool = True) -> str | None:
-    value = body.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str):
-        raise Invalid(_("The field %(field)s must be text.", field=key), code="invalid_field", field=key)
-    return value
-
-
-def _integer(body: dict, key: str) -> int:
-    value = body.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise Invalid(_("The field %(field)s must be a whole number.", field=key), code="invalid_field", field=key)
-    return value
+def crossing_json(crossing) -> dict:
+    """A crossing with its ticket's code and each agency's record (the API's Crossing)."""
+    return serializers.crossing(crossing, _ticket_for(crossing.id))
 
 
 def _ticket_for(crossing_id: int):
@@ -56,14 +39,14 @@ def openapi():
 
 @bp.post("/tickets")
 def create_ticket():
-    body = _body()
+    body = json_body()
     ticket = queues.issue_ticket(
         current_user.post,
-        _string(body, "direction"),
-        _string(body, "category"),
+        text_field(body, "direction"),
+        text_field(body, "category"),
         issued_by=current_user,
-        channel=_string(body, "channel", required=False) or "desk",
-        priority=_string(body, "priority", required=False),
+        channel=text_field(body, "channel", required=False) or "desk",
+        priority=text_field(body, "priority", required=False),
     )
     payload = serializers.ticket(ticket)
     payload["crossing_id"] = ticket.crossing_id
@@ -73,9 +56,9 @@ def create_ticket():
 @bp.get("/crossings/<int:crossing_id>")
 def get_crossing(crossing_id: int):
     crossing = workflow.get_crossing(crossing_id)
-    workflow.ensure_can_view(crossing, current_user)
+    permissions.ensure_can_view(crossing, current_user)
     audit.record("crossing.viewed", user=current_user, obj=crossing, via="api")
-    return jsonify(serializers.crossing(crossing, _ticket_for(crossing.id)))
+    return jsonify(crossing_json(crossing))
 
 
 @bp.get("/stations")
@@ -118,32 +101,16 @@ def call_next(station_id: int):
     )
 
 
-@bp.post("/steps/<int:step_id>/identity")
-def record_identity(step_id: int):
-    body = _body()
-    step = workflow.get_step(step_id)
-    crossing = immigration.record_identity(
-        step,
-        current_user,
-        holder_name=_string(body, "holder_name"),
-        nationality=_string(body, "nationality"),
-        document_type=_string(body, "document_type"),
-        document_number=_string(body, "document_number"),
-        birth_date=_string(body, "birth_date"),
-    )
-    return jsonify(serializers.crossing(crossing, _ticket_for(crossing.id)))
-
-
 @bp.post("/steps/<int:step_id>/decision")
 def decide(step_id: int):
-    body = _body()
+    body = json_body()
     step = workflow.get_step(step_id)
-    workflow.decide_step(step, current_user, _string(body, "outcome"), _string(body, "reason", required=False))
+    queues.decide_step(step, current_user, text_field(body, "outcome"), text_field(body, "reason", required=False))
     return jsonify(_decided(step))
 
 
 def _decided(step) -> dict:
-    crossing = serializers.crossing(step.crossing, _ticket_for(step.crossing_id))  # loads every step's timeline once
+    crossing = crossing_json(step.crossing)  # loads every step's timeline once
     return {"step": serializers.step(step), "crossing": crossing}
 
 
@@ -165,23 +132,23 @@ def get_ticket(code: str):
 
 @bp.post("/tickets/<code>/priority")
 def set_priority(code: str):
-    body = _body()
+    body = json_body()
     if "priority" not in body:
         raise Invalid(_("The field %(field)s is required.", field="priority"), code="invalid_field", field="priority")
     ticket = queues.set_priority(
         queues.get_ticket_by_code(current_user.post, code),
         current_user,
-        _string(body, "priority", required=False),
-        _string(body, "reason", required=False),
+        text_field(body, "priority", required=False),
+        text_field(body, "reason", required=False),
     )
     return jsonify(_ticket_payload(ticket))
 
 
 @bp.post("/tickets/<code>/transfer")
 def transfer_ticket(code: str):
-    body = _body()
+    body = json_body()
     ticket = queues.get_ticket_by_code(current_user.post, code)
-    ticket = queues.transfer(ticket, _station(_integer(body, "station_id")), current_user)
+    ticket = queues.transfer(ticket, _station(whole_number(body, "station_id")), current_user)
     return jsonify(_ticket_payload(ticket))
 
 
@@ -214,26 +181,26 @@ def no_show(station_id: int):
 
 @bp.post("/stations/<int:station_id>/transfer")
 def transfer_called(station_id: int):
-    body = _body()
+    body = json_body()
     station = _station(station_id)
-    target = _station(_integer(body, "station_id"))
+    target = _station(whole_number(body, "station_id"))
     return jsonify(_ticket_payload(queues.transfer(queues.called_ticket(station), target, current_user)))
 
 
 @bp.post("/stations/<int:station_id>/start")
 def start_service(station_id: int):
-    step = queues.start_service(_station(station_id), current_user)
+    step = queues.start_my_step(_station(station_id), current_user)
     return jsonify({"step": serializers.step(step), "ticket": serializers.ticket(_ticket_for(step.crossing_id))})
 
 
 @bp.post("/stations/<int:station_id>/finish")
 def finish_service(station_id: int):
-    body = _body() if request.get_data() else {}  # no body: cleared
-    step = queues.finish_service(
+    body = json_body() if request.get_data() else {}  # no body: cleared
+    step = queues.decide_my_step(
         _station(station_id),
         current_user,
-        _string(body, "outcome", required=False) or "cleared",
-        _string(body, "reason", required=False),
+        text_field(body, "outcome", required=False) or "cleared",
+        text_field(body, "reason", required=False),
     )
     return jsonify(_decided(step))
 

@@ -67,14 +67,6 @@ def document() -> dict:
                     },
                 }
             },
-            "/steps/{step_id}/identity": {
-                "post": {
-                    "summary": "Immigration records the person's identity and travel document",
-                    "parameters": [_id("step_id")],
-                    "requestBody": {"required": True, "content": _json("Identity")},
-                    "responses": {"200": {"description": "Crossing", "content": _json("Crossing")}, **errors},
-                }
-            },
             "/steps/{step_id}/decision": {
                 "post": {
                     "summary": "Record cleared, referred (secondary inspection) or refused",
@@ -84,6 +76,7 @@ def document() -> dict:
                 }
             },
             **_queue_paths(errors),
+            **_agency_paths(errors),
             **_gate_paths(),
             **_report_paths(),
         },
@@ -93,7 +86,7 @@ def document() -> dict:
                 "session": {"type": "apiKey", "in": "cookie", "name": "osbp_session"},
             },
             "responses": {"Error": {"description": "Error", "content": _json("Error")}},
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **_agency_schemas()},
         },
     }
 
@@ -223,20 +216,6 @@ def _schemas() -> dict:
                 "steps_here": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}},
             },
         },
-        "Identity": {
-            "type": "object",
-            "required": ["holder_name", "nationality", "document_type", "document_number", "birth_date"],
-            "properties": {
-                "holder_name": {"type": "string"},
-                "nationality": {"type": "string", "example": "RWA"},
-                "document_type": {
-                    "type": "string",
-                    "enum": ["passport", "national_id", "cepgl_pass", "laissez_passer", "emergency_travel_document"],
-                },
-                "document_number": {"type": "string"},
-                "birth_date": {"type": "string", "format": "date"},
-            },
-        },
         "Decision": {
             "type": "object",
             "required": ["outcome"],
@@ -289,6 +268,25 @@ def _schemas() -> dict:
             },
         },
     }
+
+
+def _agency_paths(errors: dict) -> dict:
+    """Each agency's routes (osbp/agencies, through the contract in osbp/workflow/contract.py)."""
+    from osbp.workflow import contract
+
+    paths: dict = {}
+    for control in contract.controls():
+        paths.update(control.openapi_paths(errors))
+    return paths
+
+
+def _agency_schemas() -> dict:
+    from osbp.workflow import contract
+
+    schemas: dict = {}
+    for control in contract.controls():
+        schemas.update(control.openapi_schemas())
+    return schemas
 
 
 def _gate_paths() -> dict:

@@ -75,17 +75,19 @@ def crossing(c, ticket=None) -> dict:
         "refusal_reason": c.refusal_reason,
         "readmission_required": c.readmission_required,
         "gate_pass": {"code": c.gate_pass_code, "issued_at": _ts(c.gate_pass_issued_at)} if c.gate_pass_code else None,
-        "holder": {
-            "name": c.holder_name,
-            "nationality": c.nationality,
-            "document_type": c.document_type,
-            "document_number": c.document_number,
-            "birth_date": c.birth_date.isoformat() if c.birth_date else None,
-        }
-        if c.document_number
-        else None,
+        **_agency_records(c),
         "steps": [step(s) for s in c.steps],
     }
+
+
+def _agency_records(c) -> dict:
+    """What each agency recorded on the crossing (immigration: ``holder``), through the agency contract."""
+    from osbp.workflow import contract
+
+    records: dict = {}
+    for control in contract.controls():
+        records.update(control.crossing_data(c))
+    return records
 
 
 def ticket(t) -> dict:

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from osbp import events
+from osbp.agencies.immigration.operations import identity_of
 from osbp.audit import operations as audit
 from osbp.errors import DomainError, Forbidden
 from osbp.gate import operations
@@ -51,13 +52,14 @@ def _attempt(code):
 
 def gate_out_json(crossing) -> dict:
     """What the gate officer needs to match the person to the pass, and nothing more personal."""
+    identity = identity_of(crossing)
     return {
         "gate_pass_code": crossing.gate_pass_code,
         "gate_out_at": crossing.gate_out_at.isoformat(),
         "direction": crossing.direction,
         "category": crossing.category,
-        "holder_name": crossing.holder_name,
-        "document_type": crossing.document_type,
+        "holder_name": identity.holder_name if identity else None,
+        "document_type": identity.document_type if identity else None,
     }
 
 
@@ -80,6 +82,7 @@ def page():
         "gate/gate.html",
         result=result,
         crossing=crossing,
+        identity=identity_of(crossing) if crossing else None,
         scans=operations.recent_scans(current_user),
         scan_labels=SCAN_LABELS,
     )

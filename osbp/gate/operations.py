@@ -24,7 +24,7 @@ from osbp.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from osbp.extensions import db
 from osbp.i18n import COUNTRY_NAMES, CROSSING_STATUS_LABELS, when
 from osbp.types import utcnow
-from osbp.workflow.models import Crossing
+from osbp.workflow.models import Crossing, CrossingStatus
 
 AUDIT_ACTION = "gate_pass.exit"
 RECENT_SCANS = 10
@@ -94,7 +94,7 @@ def record_gate_out(post, code, officer) -> Crossing:
     db.session.flush()
     passed = db.session.execute(
         update(Crossing)
-        .where(Crossing.id == crossing.id, Crossing.gate_out_at.is_(None), Crossing.status == "cleared")
+        .where(Crossing.id == crossing.id, Crossing.gate_out_at.is_(None), Crossing.status == CrossingStatus.CLEARED)
         .values(gate_out_at=utcnow(), gate_out_by_id=officer.id)
         .returning(Crossing)
         .execution_options(synchronize_session=False, populate_existing=True)
@@ -118,7 +118,7 @@ def _ensure_unused_and_cleared(crossing: Crossing, officer, code: str) -> None:
             code,
             crossing,
         )
-    if crossing.status != "cleared":
+    if crossing.status != CrossingStatus.CLEARED:
         raise _refused(_not_valid(crossing), officer, code, crossing)
 
 

@@ -6,16 +6,17 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from osbp.agencies import immigration
+from osbp import permissions
 from osbp.audit import operations as audit
 from osbp.errors import Invalid
 from osbp.i18n import station_name
 from osbp.queues import estimator, operations, qr
 from osbp.queues.blueprint import bp
-from osbp.queues.models import PRIORITY_KINDS
+from osbp.queues.models import PRIORITY_KINDS, TicketStatus
 from osbp.web import form_action, local_path
+from osbp.workflow import contract
 from osbp.workflow import operations as workflow
-from osbp.workflow.models import CATEGORIES
+from osbp.workflow.models import CATEGORIES, CrossingStatus, StepStatus
 
 
 @bp.get("/healthz")
@@ -26,7 +27,7 @@ def health():
 @bp.get("/")
 def home():
     if current_user.is_officer:
-        station = operations.seated_station(current_user)
+        station = permissions.seated_station(current_user)
         return redirect(url_for("queues.counter", station_id=station.id) if station else url_for("queues.counters"))
     return redirect(url_for("queues.stations"))
 
@@ -76,7 +77,7 @@ def counters():
         "queues/counters.html",
         stations=stations,
         lengths=operations.queue_lengths(current_user.post_id),
-        seated=operations.seated_station(current_user),
+        seated=permissions.seated_station(current_user),
     )
 
 
@@ -99,13 +100,18 @@ def leave_seat():
 @bp.get("/counters/<int:station_id>")
 def counter(station_id: int):
     station = operations.get_station(station_id, current_user.post_id)
-    seated = operations.seated_station(current_user)
+    seated = permissions.seated_station(current_user)
     if seated is None or seated.id != station.id:
         return redirect(url_for("queues.counters"))
     ticket = operations.current_ticket(station)
     steps = workflow.steps_here(ticket.crossing, station) if ticket else []
     my_step = next((s for s in steps if s.agency_id == current_user.agency_id), None)
     actionable = my_step if my_step is not None and steps and steps[0] is my_step else None
+    panel, panel_template = None, None
+    if actionable is not None:
+        control = contract.control_for(actionable.step_kind.agency.kind)
+        panel = control.panel_context(actionable) if control.counter_panel else None
+        panel_template = control.counter_panel
     if ticket is not None:
         audit.record("crossing.viewed", user=current_user, obj=ticket.crossing, station_id=station.id)
     config = current_app.config["OSBP"]
@@ -116,14 +122,26 @@ def counter(station_id: int):
         steps=steps,
         my_step=my_step,
         actionable=actionable,
-        started=any(s.status == "in_progress" for s in steps),
+        started=any(s.status == StepStatus.IN_PROGRESS for s in steps),
         queue_length=operations.queue_lengths(current_user.post_id).get(station.id, 0),
-        document_types=immigration.DOCUMENT_TYPES,
+        summaries=_agency_summaries(ticket.crossing) if ticket else [],
+        panel=panel,
+        panel_template=panel_template,
         max_recalls=config.max_recalls,
         no_show_policy=config.no_show_policy,
         transfer_targets=operations.transfer_targets(ticket) if ticket else [],
         priority_kinds=PRIORITY_KINDS,
     )
+
+
+def _agency_summaries(crossing) -> list[tuple[str, dict]]:
+    """Each agency's line about the person (its summary template and context), through the agency contract."""
+    summaries = []
+    for control in contract.controls():
+        context = control.summary_context(crossing) if control.summary_template else None
+        if context is not None:
+            summaries.append((control.summary_template, context))
+    return summaries
 
 
 @bp.post("/counters/<int:station_id>/call-next")
@@ -139,26 +157,6 @@ def call_next(station_id: int):
     return form_action(action, back)
 
 
-@bp.post("/steps/<int:step_id>/identity")
-def record_identity(step_id: int):
-    back = _back_to_counter()
-
-    def action():
-        step = workflow.get_step(step_id)
-        immigration.record_identity(
-            step,
-            current_user,
-            holder_name=request.form.get("holder_name"),
-            nationality=request.form.get("nationality"),
-            document_type=request.form.get("document_type"),
-            document_number=request.form.get("document_number"),
-            birth_date=request.form.get("birth_date"),
-        )
-        return redirect(back)
-
-    return form_action(action, back)
-
-
 @bp.post("/steps/<int:step_id>/decision")
 def decide(step_id: int):
     back = _back_to_counter()
@@ -166,12 +164,12 @@ def decide(step_id: int):
     def action():
         step = workflow.get_step(step_id)
         outcome = request.form.get("outcome", "")
-        workflow.decide_step(step, current_user, outcome, request.form.get("reason"))
+        operations.decide_step(step, current_user, outcome, request.form.get("reason"))
         flash(_("Decision recorded: %(outcome)s.", outcome=_outcome_label(outcome)), "success")
         crossing = step.crossing
-        if crossing.status == "cleared":
+        if crossing.status == CrossingStatus.CLEARED:
             flash(_("All controls cleared. Gate pass: %(code)s", code=crossing.gate_pass_code), "success")
-        elif crossing.status == "refused" and crossing.readmission_required:
+        elif crossing.status == CrossingStatus.REFUSED and crossing.readmission_required:
             flash(_("Crossing refused. The exit country must re-admit this person."), "info")
         return redirect(back)
 
@@ -191,7 +189,7 @@ def _outcome_label(outcome: str) -> str:
 
 @bp.get("/stations")
 def stations():
-    if current_user.role not in ("supervisor", "admin") and not current_user.is_officer:
+    if not permissions.may_see_stations(current_user):
         abort(403)
     stations = operations.list_stations(current_user.post_id)
     return render_template(
@@ -199,7 +197,7 @@ def stations():
         stations=stations,
         waits=estimator.queue_waits(current_user.post_id),
         seated=operations.seated_officers(current_user.post_id),
-        may_manage=current_user.role in operations.SUPERVISOR_ROLES,
+        may_manage=current_user.is_supervisor,
         open_stations=[s for s in stations if s.is_open],
     )
 
@@ -207,7 +205,7 @@ def stations():
 @bp.get("/crossings/<int:crossing_id>")
 def crossing(crossing_id: int):
     crossing = workflow.get_crossing(crossing_id)
-    workflow.ensure_can_view(crossing, current_user)
+    permissions.ensure_can_view(crossing, current_user)
     audit.record("crossing.viewed", user=current_user, obj=crossing)
     return render_template("queues/crossing.html", crossing=crossing)
 
@@ -254,7 +252,7 @@ def recall(station_id: int):
 def no_show(station_id: int):
     def run(station):
         ticket = operations.no_show(station, current_user)
-        if ticket.status == "cancelled":
+        if ticket.status == TicketStatus.CANCELLED:
             flash(_("%(code)s did not come: the ticket is cancelled.", code=ticket.code), "info")
             if ticket.crossing.readmission_required:
                 flash(_("The exit country must re-admit this person."), "info")
@@ -266,7 +264,7 @@ def no_show(station_id: int):
 
 @bp.post("/counters/<int:station_id>/start")
 def start_service(station_id: int):
-    return _station_action(station_id, lambda station: operations.start_service(station, current_user))
+    return _station_action(station_id, lambda station: operations.start_my_step(station, current_user))
 
 
 @bp.post("/counters/<int:station_id>/transfer")

@@ -34,12 +34,12 @@ from sqlalchemy import and_, func, or_, select
 
 from osbp.auth.models import User
 from osbp.extensions import db
-from osbp.queues.models import Seat, Station, Ticket, station_step_kinds
+from osbp.queues.models import Seat, Station, Ticket, TicketStatus, station_step_kinds
 from osbp.types import utcnow
-from osbp.workflow.models import Step, StepEvent, StepKind
+from osbp.workflow.models import Outcome, Step, StepEvent, StepKind
 
 MIN_SAMPLES = 3
-DECISIONS = ("cleared", "referred", "refused")
+DECISIONS = tuple(Outcome)
 
 _cache: dict[tuple[str, int], tuple[float, dict]] = {}
 _refreshing: set[tuple[str, int]] = set()
@@ -197,7 +197,7 @@ def estimate(post_id: int, now=None) -> _Estimate:
     service = service_times(post_id, now)
     waiting = db.session.execute(
         select(Ticket.id, Ticket.step_kind_id, Ticket.stage, Ticket.target_station_id)
-        .where(Ticket.post_id == post_id, Ticket.status == "waiting")
+        .where(Ticket.post_id == post_id, Ticket.status == TicketStatus.WAITING)
         .order_by(Ticket.rank_at, Ticket.id)
     ).all()
 
@@ -245,9 +245,9 @@ def queue_waits(post_id: int, now=None) -> dict[int, dict]:
 
 def ticket_wait(ticket: Ticket, now=None) -> dict:
     """{"position", "wait_seconds", "station_ids", "servers"} for one ticket. Called: position 0 at its station."""
-    if ticket.status == "called":
+    if ticket.status == TicketStatus.CALLED:
         return {"position": 0, "wait_seconds": 0, "station_ids": [ticket.station_id], "servers": 1}
-    if ticket.status != "waiting":
+    if ticket.status != TicketStatus.WAITING:
         return {"position": 0, "wait_seconds": 0, "station_ids": [], "servers": 0}
     one = _one_ticket(ticket, now)
     if one is None:  # no rank (not expected of a waiting ticket): the whole post's ranking, as the database orders it
@@ -269,7 +269,7 @@ def _one_ticket(ticket: Ticket, now=None) -> tuple[int, int, tuple[int, ...], in
     post_id = ticket.post_id
     row = db.session.execute(
         select(Ticket.step_kind_id, Ticket.stage, Ticket.target_station_id, Ticket.rank_at).where(
-            Ticket.id == ticket.id, Ticket.status == "waiting"
+            Ticket.id == ticket.id, Ticket.status == TicketStatus.WAITING
         )
     ).first()
     stations = _stations(post_id)
@@ -298,7 +298,7 @@ def _one_ticket(ticket: Ticket, now=None) -> tuple[int, int, tuple[int, ...], in
         before = or_(Ticket.rank_at < rank_at, and_(Ticket.rank_at == rank_at, Ticket.id < ticket.id))
         ahead = db.session.scalar(
             select(func.count(Ticket.id)).where(
-                Ticket.post_id == post_id, Ticket.status == "waiting", before, or_(*shares)
+                Ticket.post_id == post_id, Ticket.status == TicketStatus.WAITING, before, or_(*shares)
             )
         )
     position = 1 + (ahead or 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,12 +11,23 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from osbp import config
 from osbp.extensions import db
 from osbp.types import UTCDateTime, utcnow
-from osbp.workflow.models import Crossing, StepKind
+from osbp.workflow.models import Crossing, Stage, StepKind
 
 CATEGORY_LETTERS = {"trader": "T", "traveller": "P", "resident": "R", "driver": "D"}
-# waiting → called → (waiting again at the next station …) → done; cancelled after a no-show (policy "cancel").
-TICKET_STATUSES = ("waiting", "called", "done", "cancelled")
-STAGES = ("primary", "secondary")
+
+
+class TicketStatus(StrEnum):
+    """waiting → called → (waiting again at the next station …) → done; cancelled after a no-show (policy
+    "cancel")."""
+
+    WAITING = "waiting"
+    CALLED = "called"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+TICKET_STATUSES = tuple(TicketStatus)
+STAGES = tuple(Stage)
 # Where a ticket was issued: the entrance desk, the self-service kiosk, or in advance.
 CHANNELS = ("desk", "kiosk", "advance")
 # Vulnerable people served first (with ageing: see osbp/queues/priority.py and docs/queues.md).
@@ -40,7 +52,7 @@ class Station(db.Model):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     code: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(64))
-    stage: Mapped[str] = mapped_column(String(16), default="primary")
+    stage: Mapped[str] = mapped_column(String(16), default=Stage.PRIMARY)
     # Closed: calls nothing, takes no seat, no ticket waits for it. Paused (open only): serves its current ticket
     # but calls nobody new (a break).
     is_open: Mapped[bool] = mapped_column(default=True)
@@ -117,10 +129,10 @@ class Ticket(db.Model):
     crossing_id: Mapped[int] = mapped_column(ForeignKey("crossings.id"), unique=True)
     code: Mapped[str] = mapped_column(String(8))
     service_date: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    status: Mapped[str] = mapped_column(String(16), default=TicketStatus.WAITING)
     # While waiting: the step kind and stage whose queue the ticket stands in.
     step_kind_id: Mapped[int | None] = mapped_column(ForeignKey("step_kinds.id"))
-    stage: Mapped[str] = mapped_column(String(16), default="primary")
+    stage: Mapped[str] = mapped_column(String(16), default=Stage.PRIMARY)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The queue order: queued_at minus the priority boost. Call-next takes the smallest rank_at (then id).
     rank_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from osbp.extensions import db
@@ -13,18 +14,57 @@ from osbp.types import UTCDateTime, utcnow
 
 CONTROLS = ("exit", "entry", "export", "import", "screening")
 CATEGORIES = ("traveller", "trader", "resident", "driver")
-OUTCOMES = ("cleared", "referred", "refused")
 
-# Step status: pending → waiting → called → in_progress → cleared | refused,
-# with in_progress → referred → (waiting for secondary) → called → in_progress → cleared | refused,
-# and cancelled for the steps left when a crossing is refused.
-STEP_STATUSES = ("pending", "waiting", "called", "in_progress", "referred", "cleared", "refused", "cancelled")
-OPEN_STEP_STATUSES = ("waiting", "called", "in_progress", "referred")
-CROSSING_STATUSES = ("in_progress", "cleared", "refused")
+
+class Outcome(StrEnum):
+    """An officer's decision on a step."""
+
+    CLEARED = "cleared"
+    REFERRED = "referred"
+    REFUSED = "refused"
+
+
+class StepStatus(StrEnum):
+    """pending → waiting → called → in_progress → cleared | refused, with in_progress → referred → (waiting for
+    secondary) → called → in_progress → cleared | refused, and cancelled for the steps left when a crossing ends."""
+
+    PENDING = "pending"
+    WAITING = "waiting"
+    CALLED = "called"
+    IN_PROGRESS = "in_progress"
+    REFERRED = "referred"
+    CLEARED = "cleared"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+
+
+class CrossingStatus(StrEnum):
+    """in_progress until the last step is cleared (cleared), one is refused (refused), or the person did not come
+    when called and the no-show policy cancels the ticket (no_show)."""
+
+    IN_PROGRESS = "in_progress"
+    CLEARED = "cleared"
+    REFUSED = "refused"
+    NO_SHOW = "no_show"
+
+
+class Stage(StrEnum):
+    """A queue's stage: the joint counters, or secondary inspection after a referral."""
+
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+
+
+OUTCOMES = tuple(Outcome)
+STEP_STATUSES = tuple(StepStatus)
+CROSSING_STATUSES = tuple(CrossingStatus)
+# A step at a counter now; a step that will not change any more.
+AT_COUNTER = (StepStatus.CALLED, StepStatus.IN_PROGRESS)
+CLOSED_STEP_STATUSES = (StepStatus.CLEARED, StepStatus.REFUSED, StepStatus.CANCELLED)
 
 
 class StepKind(db.Model):
-    """One agency's control of one kind, e.g. RW immigration exit. Routes and stations refer to these."""
+    """One agency's control of one kind, e.g. one country's exit control. Routes and stations refer to these."""
 
     __tablename__ = "step_kinds"
     __table_args__ = (UniqueConstraint("agency_id", "control"),)
@@ -79,7 +119,7 @@ class Crossing(db.Model):
     route_id: Mapped[int] = mapped_column(ForeignKey("routes.id"))
     direction: Mapped[str] = mapped_column(String(5))
     category: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    status: Mapped[str] = mapped_column(String(16), default=CrossingStatus.IN_PROGRESS)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -89,12 +129,7 @@ class Crossing(db.Model):
     # Scanned at the exit gate (osbp/gate): the end of the clock for time in the facility.
     gate_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     gate_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # Identity, entered by immigration at the first immigration step.
-    holder_name: Mapped[str | None] = mapped_column(String(120))
-    nationality: Mapped[str | None] = mapped_column(String(3))
-    document_type: Mapped[str | None] = mapped_column(String(16))
-    document_number: Mapped[str | None] = mapped_column(String(32))
-    birth_date: Mapped[date | None] = mapped_column(Date)
+    # What each agency records (identity, declarations, screening) lives in its own tables (osbp/agencies).
 
     post: Mapped[Post] = relationship()
     route: Mapped[Route] = relationship()
@@ -114,12 +149,23 @@ class Crossing(db.Model):
     def readmission_required(self) -> bool:
         """Refused, or gone (no-show), after the exit country let the person out: the exit country must re-admit
         them (or annul the exit)."""
-        return self.status in ("refused", "no_show") and any(
-            s.status == "cleared" and s.step_kind.control == "exit" for s in self.steps
+        return self.status in (CrossingStatus.REFUSED, CrossingStatus.NO_SHOW) and any(
+            s.status == StepStatus.CLEARED and s.step_kind.control == "exit" for s in self.steps
         )
 
     def next_open_step(self) -> Step | None:
-        return next((s for s in self.steps if s.status not in ("cleared", "refused", "cancelled")), None)
+        return next((s for s in self.steps if s.status not in CLOSED_STEP_STATUSES), None)
+
+    def run_at(self, station_id: int | None) -> list[Step]:
+        """The steps called or in progress at a station now (the run it serves)."""
+        if station_id is None:
+            return []
+        return [s for s in self.steps if s.station_id == station_id and s.status in AT_COUNTER]
+
+    def current_step(self, station_id: int | None = None) -> Step | None:
+        """The step the ticket stands for now: the head of the run at its station, else the next open step."""
+        run = self.run_at(station_id)
+        return run[0] if run else self.next_open_step()
 
 
 class Step(db.Model):
@@ -133,7 +179,7 @@ class Step(db.Model):
     position: Mapped[int]
     step_kind_id: Mapped[int] = mapped_column(ForeignKey("step_kinds.id"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=StepStatus.PENDING)
     outcome: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     referral_reason: Mapped[str | None] = mapped_column(Text)

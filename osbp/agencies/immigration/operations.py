@@ -1,4 +1,4 @@
-"""Immigration: the person's identity and travel document, recorded at the first immigration step."""
+"""Immigration's operations: record and read the identity and travel document. They never commit."""
 
 from __future__ import annotations
 
@@ -6,30 +6,56 @@ import re
 from datetime import date
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
+from osbp.agencies.immigration.models import TravellerIdentity
 from osbp.audit import operations as audit
 from osbp.errors import Forbidden, Invalid
+from osbp.extensions import db
+from osbp.permissions import ensure_officer_at_step
+from osbp.queues.operations.tickets import lock_ticket_at_counter
+from osbp.types import utcnow
 from osbp.workflow import operations as workflow
-from osbp.workflow.models import Crossing, Step
+from osbp.workflow.models import Crossing, Step, StepStatus
 
+KIND = "immigration"
 DOCUMENT_TYPES = ("passport", "national_id", "cepgl_pass", "laissez_passer", "emergency_travel_document")
+IDENTITY_FIELDS = ("holder_name", "nationality", "document_type", "document_number", "birth_date")
 _NATIONALITY = re.compile(r"^[A-Z]{3}$")
 _DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9<-]{3,32}$")
+
+
+def identity_of(crossing: Crossing) -> TravellerIdentity | None:
+    """The identity recorded for a crossing, if any."""
+    if crossing.id is None:
+        return None
+    return db.session.scalar(select(TravellerIdentity).where(TravellerIdentity.crossing_id == crossing.id))
 
 
 def record_identity(
     step: Step, officer, *, holder_name, nationality, document_type, document_number, birth_date
 ) -> Crossing:
-    """Immigration enters the person's identity and travel document on the crossing."""
-    workflow.ensure_officer_at_step(step, officer)
-    if step.step_kind.agency.kind != "immigration":
+    """Immigration enters the person's identity and travel document for the crossing (again: it is corrected)."""
+    ticket = lock_ticket_at_counter(step)
+    ensure_officer_at_step(step, officer)
+    if ticket is None:
+        raise workflow.not_at_counter(step)
+    if step.step_kind.agency.kind != KIND:
         raise Forbidden(_("Only immigration records the identity and travel document."), code="not_immigration")
     values = validate_identity(holder_name, nationality, document_type, document_number, birth_date)
     crossing = step.crossing
+    now = utcnow()
+    identity = identity_of(crossing)
+    if identity is None:
+        identity = TravellerIdentity(crossing_id=crossing.id)
+        db.session.add(identity)
     for key, value in values.items():
-        setattr(crossing, key, value)
-    if step.status == "called":
-        workflow.start(step, officer, workflow.utcnow())
+        setattr(identity, key, value)
+    identity.step_id = step.id
+    identity.recorded_at = now
+    identity.recorded_by_id = officer.id
+    if step.status == StepStatus.CALLED:
+        workflow.mark_in_progress(step, officer, now)
     # The document number itself stays out of the audit log.
     audit.record("crossing.identity_recorded", user=officer, obj=crossing, document_type=values["document_type"])
     return crossing
@@ -62,4 +88,17 @@ def validate_identity(holder_name, nationality, document_type, document_number, 
         "document_type": document_type,
         "document_number": document_number,
         "birth_date": birth_date,
+    }
+
+
+def identity_json(identity: TravellerIdentity | None) -> dict | None:
+    """The ``holder`` of a crossing's JSON."""
+    if identity is None:
+        return None
+    return {
+        "name": identity.holder_name,
+        "nationality": identity.nationality,
+        "document_type": identity.document_type,
+        "document_number": identity.document_number,
+        "birth_date": identity.birth_date.isoformat() if identity.birth_date else None,
     }
