@@ -19,8 +19,9 @@ from sqlalchemy import select
 
 from osbp.agencies import immigration
 from osbp.auth.models import User
-from osbp.bilateral import sim_hall
-from osbp.bilateral.sim_db import load_context
+from osbp.bilateral import sim_arrivals, sim_hall
+from osbp.bilateral.sim_context import load_context
+from osbp.bilateral.sim_staffing import plan_staffing
 from osbp.bilateral.simulate import IDENTITY, Plan, simulate, simulate_command, write_plans
 from osbp.extensions import db
 from osbp.post.models import Post
@@ -578,7 +579,7 @@ def test_simulate_is_deterministic_and_refuses_production(app, ctx, configure):
 
 def test_simulated_days_look_like_a_border_post(app, ctx):
     post = db.session.scalar(select(Post))
-    staffing = sim_hall.plan_staffing(load_context(post, app.config["OSBP"]), 300)
+    staffing = plan_staffing(load_context(post, app.config["OSBP"]), 300)
     assert set(staffing.copies.values()) == {1}  # the demo staffing carries 300 a day: every row exact
     reports = simulate(post, days=2, per_day=300, seed=1, start=START)
     assert [r.day for r in reports] == [START, START + timedelta(days=1)]
@@ -591,13 +592,13 @@ def test_simulated_days_look_like_a_border_post(app, ctx):
     local = [(c, c.created_at.astimezone(zone)) for c in crossings]
     monday = [c for c, t in local if t.date() == START]
     tuesday = [c for c, t in local if t.date() == START + timedelta(days=1)]
-    weights = sim_hall.HOUR_WEIGHTS
+    weights = sim_arrivals.HOUR_WEIGHTS
     before_cut = sum(w for h, w in weights.items() if h < sim_hall.CUT_HOUR) / sum(weights.values())
     assert abs(len(monday) - 300) <= 30
     assert abs(len(tuesday) - 300 * before_cut) <= 30  # the last day stops at the evening peak
     hours = Counter(t.hour for _c, t in local if t.date() == START)
     assert min(hours) >= 6 and max(hours) <= 21  # closed at night
-    assert sum(hours[h] for h in sim_hall.PEAK_HOURS) / len(monday) > 0.3
+    assert sum(hours[h] for h in sim_arrivals.PEAK_HOURS) / len(monday) > 0.3
     assert {c.category for c in monday} == {"trader", "traveller", "resident", "driver"}
     assert {c.direction for c in monday} == {"RW-CD", "CD-RW"}
 
@@ -622,8 +623,8 @@ def test_simulated_days_look_like_a_border_post(app, ctx):
     ).all()
     for queued, called in first_steps:
         hour = queued.astimezone(zone).hour
-        if hour in sim_hall.PEAK_HOURS or 10 <= hour < 15:
-            waits[hour in sim_hall.PEAK_HOURS].append((called - queued).total_seconds())
+        if hour in sim_arrivals.PEAK_HOURS or 10 <= hour < 15:
+            waits[hour in sim_arrivals.PEAK_HOURS].append((called - queued).total_seconds())
     peak, calm = (sum(w) / len(w) for w in (waits[True], waits[False]))
     assert peak > 1.5 * calm
 

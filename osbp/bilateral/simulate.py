@@ -12,11 +12,12 @@ called, in progress, waiting for secondary inspection) and the officers still se
 
 Every row has the shape the operations give it: the columns set or NULL at each status, the StepEvent kinds and
 details in the order the operations write them, ticket codes per day and letter from ``TicketCounter`` (numbering
-goes on after tickets already issued that day), unique gate pass codes. osbp/bilateral/sim_model.py mirrors the
-operations; osbp/bilateral/sim_hall.py runs the hall (its header says how officers and copies of the hall work);
-osbp/bilateral/sim_db.py reads the post and writes in bulk (COPY on PostgreSQL). ``write_plans`` writes crossings
-from a scripted plan of actions instead, so that a scenario can be compared with the real operations
-(tests/test_simulate.py).
+goes on after tickets already issued that day), unique gate pass codes. In osbp/bilateral/: sim_model.py mirrors
+the operations; sim_hall.py runs the hall (its header says how officers and copies of the hall work) with
+sim_arrivals.py (who comes, and when), sim_staffing.py (who sits where) and sim_counters.py (what happens at a
+counter and in the secondary room); sim_context.py reads the post; sim_db.py writes in bulk (COPY on PostgreSQL) the
+rows sim_rows.py makes. ``write_plans`` writes crossings from a scripted plan of actions instead, so that a scenario
+can be compared with the real operations (tests/test_simulate.py).
 
 Audit rows are not simulated: the audit log records real actions by real people, and a simulated decision is none.
 Neither are transfers, station pauses or closures. Deterministic for a seed (and start date): the same seed gives
@@ -42,8 +43,11 @@ from osbp.post.models import Post
 from osbp.queues.models import CATEGORY_LETTERS, Seat
 
 from . import sim_model as model
-from .sim_db import Writer, load_context
-from .sim_hall import VOLUME_SPREAD, WEEKDAY_FACTORS, Day, SimulationError, plan_staffing
+from .sim_arrivals import VOLUME_SPREAD, WEEKDAY_FACTORS
+from .sim_context import load_context
+from .sim_db import Writer
+from .sim_hall import Day
+from .sim_staffing import SimulationError, plan_staffing
 
 TABLES = ("crossings", "tickets", "steps", "step_events", "seats")
 
