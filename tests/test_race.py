@@ -6,6 +6,7 @@ Each thread works in its own app context, so it has its own scoped session and c
 
 from __future__ import annotations
 
+import sqlite3
 import statistics
 import threading
 import time
@@ -14,7 +15,7 @@ from collections import Counter
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from osbp import events
 from osbp.audit.models import AuditEvent
@@ -123,6 +124,122 @@ def _run_threads(targets, timeout: float = JOIN_TIMEOUT) -> list[str]:
     stuck = [t.name for t in threads if t.is_alive()]
     assert not stuck, f"threads still running after {timeout} s (deadlock?): {stuck}"
     return errors
+
+
+class LockWait:
+    """The first transaction keeps its locks until the second is seen waiting on them: no sleep-and-hope.
+
+    PostgreSQL: the second's backend shows ``wait_event_type = 'Lock'`` in pg_stat_activity and
+    ``pg_blocking_pids()`` names the first's backend. SQLite (one writer at a time): the second thread is inside a
+    writing statement while the first still holds the write lock (a probe's ``BEGIN IMMEDIATE`` finds it locked),
+    and that statement ends only after the first committed.
+
+    First thread: its action, then ``first()``, then ``wait_for_second()``, then ``committing()`` and commit.
+    Second thread: ``held.wait()``, ``second()``, then its action. After both: ``assert_waited()``.
+    """
+
+    TIMEOUT = 10.0
+
+    def __init__(self, app):
+        with app.app_context():
+            self.engine = db.engine
+        self.postgres = self.engine.dialect.name == "postgresql"
+        self.held = threading.Event()  # the first holds its locks
+        self.second_ready = threading.Event()
+        self.second_thread: int | None = None
+        self.pids: dict[str, int] = {}
+        self.write_started = threading.Event()  # SQLite: the second entered its first writing statement
+        self.write_ended: float | None = None
+        self.committed: float | None = None
+        self.seen = ""
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        event.listen(self.engine, "handle_error", self._failed)
+        return self
+
+    def __exit__(self, *_exc):
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+        event.remove(self.engine, "handle_error", self._failed)
+
+    def _before(self, conn, _cursor, statement, *_args):
+        writing = statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))
+        if writing and threading.get_ident() == self.second_thread and not self.write_started.is_set():
+            conn.info["lock_wait_watched"] = True
+            self.write_started.set()
+
+    def _after(self, conn, *_args):
+        if conn.info.pop("lock_wait_watched", False):
+            self.write_ended = time.perf_counter()
+
+    def _failed(self, context):  # the second's statement may end in an error (a unique-index collision)
+        if context.connection is not None:
+            self._after(context.connection)
+
+    def _backend_pid(self) -> int | None:
+        if not self.postgres:
+            return None
+        return db.session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+    def first(self) -> None:
+        self.pids["first"] = self._backend_pid()
+        self.held.set()
+
+    def second(self) -> None:
+        assert self.held.wait(self.TIMEOUT), "the first transaction never took its locks"
+        self.second_thread = threading.get_ident()
+        self.pids["second"] = self._backend_pid()
+        self.second_ready.set()
+
+    def wait_for_second(self) -> None:
+        """Return once the second is seen waiting on this transaction's lock; fail if it never is."""
+        assert self.second_ready.wait(self.TIMEOUT), "the second transaction never started"
+        if self.postgres:
+            self._wait_in_pg_stat_activity()
+        else:
+            self._wait_on_the_sqlite_write_lock()
+
+    def _wait_in_pg_stat_activity(self) -> None:
+        query = text(
+            "SELECT wait_event_type, wait_event, :first = ANY(pg_blocking_pids(pid)), query"
+            " FROM pg_stat_activity WHERE pid = :second"
+        )
+        deadline = time.monotonic() + self.TIMEOUT
+        with self.engine.connect() as probe:
+            while True:
+                row = probe.execute(query, self.pids).one_or_none()
+                probe.rollback()  # a fresh pg_stat_activity snapshot on every look
+                if row is not None and row[0] == "Lock" and row[2]:
+                    self.seen = f"backend {self.pids['second']} waits on {row[0]}/{row[1]} held by {self.pids['first']}"
+                    return
+                assert time.monotonic() < deadline, f"the second transaction never waited on the first's lock: {row}"
+                time.sleep(0.005)
+
+    def _wait_on_the_sqlite_write_lock(self) -> None:
+        assert self.write_started.wait(self.TIMEOUT), "the second transaction never reached a writing statement"
+        probe = sqlite3.connect(self.engine.url.database, timeout=0)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.rollback()
+            locked = False
+        except sqlite3.OperationalError as error:
+            locked = "locked" in str(error)
+        finally:
+            probe.close()
+        assert locked, "the first transaction does not hold the SQLite write lock"
+        assert self.write_ended is None, "the second's writing statement did not wait for the first's write lock"
+        self.seen = "the second's writing statement is running while the first holds the write lock"
+
+    def committing(self) -> None:
+        self.committed = time.perf_counter()
+
+    def assert_waited(self) -> None:
+        assert self.seen, "the second transaction was never seen waiting"
+        if not self.postgres:
+            assert self.write_ended is not None and self.committed is not None
+            assert self.write_ended > self.committed, "the second's write ended before the first committed"
 
 
 @pytest.mark.parametrize("shortlist", [queues.SHORTLIST_PER_KIND, 1], ids=["shortlist", "shortlist-of-one"])
@@ -274,7 +391,7 @@ def test_two_officers_at_one_station_only_one_ticket_is_called(app, demo_post):
         db.session.commit()
         db.session.remove()
 
-    a_called = threading.Event()
+    lock = LockWait(app)
     outcome: dict[str, object] = {}
 
     def officer_a():
@@ -282,17 +399,18 @@ def test_two_officers_at_one_station_only_one_ticket_is_called(app, demo_post):
             try:
                 called = queues.call_next(db.session.get(Station, c1), _user("rw-immigration-1"))
                 outcome["a"] = called[0].code if called else None
-                a_called.set()
-                time.sleep(0.5)  # B reaches its UPDATE and waits for us
+                lock.first()
+                lock.wait_for_second()  # B reached its UPDATE and waits for us
+                lock.committing()
                 db.session.commit()
             finally:
-                a_called.set()
+                lock.held.set()
                 db.session.remove()
 
     def officer_b():
         with app.app_context():
             try:
-                assert a_called.wait(10)
+                lock.second()
                 try:
                     called = queues.call_next(db.session.get(Station, c1), _user("rw-immigration-2"))
                     outcome["b"] = called[0].code if called else None
@@ -303,8 +421,10 @@ def test_two_officers_at_one_station_only_one_ticket_is_called(app, demo_post):
             finally:
                 db.session.remove()
 
-    errors = _run_threads([officer_a, officer_b])
+    with lock:
+        errors = _run_threads([officer_a, officer_b])
     assert not errors, "\n".join(errors)
+    lock.assert_waited()
     assert outcome["a"] == "P-001"
     assert isinstance(outcome["b"], Conflict), f"officer B got {outcome['b']!r} instead of a Conflict"
     assert outcome["b"].code == "station_busy"
@@ -415,29 +535,30 @@ def test_call_next_with_priorities_and_transfers_hands_each_ticket_to_exactly_on
         assert line == sorted(line), f"station {station_id} took its line out of rank order"
 
 
-def _hold_then_commit(app, action, held: threading.Event, outcome: dict, key: str):
-    """Run ``action`` (which takes its row locks), signal ``held``, keep the locks 0.5 s, then commit."""
+def _hold_then_commit(app, action, lock: LockWait, outcome: dict, key: str):
+    """Run ``action`` (which takes its row locks), keep the locks until the other side is seen waiting, then commit."""
 
     def run():
         with app.app_context():
             try:
                 outcome[key] = action()
-                held.set()
-                time.sleep(0.5)  # the other side reaches its lock and waits for us
+                lock.first()
+                lock.wait_for_second()
+                lock.committing()
                 db.session.commit()
                 events.discard()
             finally:
-                held.set()
+                lock.held.set()
                 db.session.remove()
 
     return run
 
 
-def _second(app, action, held: threading.Event, outcome: dict, key: str):
+def _second(app, action, lock: LockWait, outcome: dict, key: str):
     def run():
         with app.app_context():
             try:
-                assert held.wait(10)
+                lock.second()
                 try:
                     outcome[key] = action()
                     db.session.commit()
@@ -466,7 +587,7 @@ def test_a_transfer_and_a_decision_on_one_ticket_never_interleave(app, demo_post
         events.discard()
         db.session.remove()
 
-    held, outcome = threading.Event(), {}
+    lock, outcome = LockWait(app), {}
 
     def transfer():
         ticket = db.session.scalar(select(Ticket))
@@ -475,12 +596,14 @@ def test_a_transfer_and_a_decision_on_one_ticket_never_interleave(app, demo_post
     def decide():
         from osbp.workflow import operations as workflow
 
-        return workflow.decide_step(workflow.get_step(step_id), _user("rw-immigration-1"), "refused", "no visa").status
+        return queues.decide_step(workflow.get_step(step_id), _user("rw-immigration-1"), "refused", "no visa").status
 
-    errors = _run_threads(
-        [_hold_then_commit(app, transfer, held, outcome, "transfer"), _second(app, decide, held, outcome, "decide")]
-    )
+    with lock:
+        errors = _run_threads(
+            [_hold_then_commit(app, transfer, lock, outcome, "transfer"), _second(app, decide, lock, outcome, "decide")]
+        )
     assert not errors, "\n".join(errors)
+    lock.assert_waited()
     assert outcome["transfer"] == "P-001"
     assert isinstance(outcome["decide"], Conflict), outcome["decide"]
     assert outcome["decide"].code == "step_not_called"
@@ -500,7 +623,7 @@ def test_closing_a_station_and_calling_there_never_interleave(app, demo_post):
         db.session.commit()
         db.session.remove()
 
-    held, outcome = threading.Event(), {}
+    lock, outcome = LockWait(app), {}
 
     def close():
         return queues.close_station(db.session.get(Station, c1), _user("supervisor-1"))[0].state
@@ -508,10 +631,12 @@ def test_closing_a_station_and_calling_there_never_interleave(app, demo_post):
     def call():
         return queues.call_next(db.session.get(Station, c1), _user("rw-immigration-1"))
 
-    errors = _run_threads(
-        [_hold_then_commit(app, close, held, outcome, "close"), _second(app, call, held, outcome, "call")]
-    )
+    with lock:
+        errors = _run_threads(
+            [_hold_then_commit(app, close, lock, outcome, "close"), _second(app, call, lock, outcome, "call")]
+        )
     assert not errors, "\n".join(errors)
+    lock.assert_waited()
     assert outcome["close"] == "closed"
     assert isinstance(outcome["call"], Conflict), outcome["call"]
     assert outcome["call"].code == "station_closed"
