@@ -6,11 +6,13 @@ counter PC's 1366×768 screen. Full-page screenshots land in test-artifacts/ for
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from osbp.extensions import db
@@ -96,20 +98,19 @@ def log_in(page, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORDS[role])
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
-    assert page.locator(".topbar .who").inner_text().startswith(username)
+    expect(page.locator(".topbar .who")).to_have_text(re.compile("^" + re.escape(username)))
 
 
 def take_seat(page, counter: str) -> None:
     page.get_by_role("link", name="Counters").click()
     page.locator(".station-button", has_text=counter).click()
     page.wait_for_url("**/counters/*")
-    assert page.locator("h1").inner_text() == counter
+    expect(page.locator("h1")).to_have_text(counter)
 
 
 def assert_in_viewport(locator) -> None:
     """Visible on the counter PC's screen without scrolling."""
-    assert locator.is_visible()
+    expect(locator).to_be_visible()
     box = locator.bounding_box()
     assert box is not None
     assert box["y"] >= 0 and box["x"] >= 0
@@ -120,10 +121,12 @@ def assert_in_viewport(locator) -> None:
 def assert_language_switch(page) -> None:
     switch = page.locator("form.languages")
     assert_in_viewport(switch)
-    assert switch.locator("button").count() == 3
+    expect(switch.locator("button")).to_have_count(3)
 
 
 def test_ticket_through_counter_one_in_a_browser(app, new_page, station_id):
+    """Every check after a click that loads a page is Playwright's retrying expect(): it waits for the new page
+    instead of reading whatever is on screen at that instant (possibly the page before the click)."""
     login = new_page()
     login.goto("/login")
     assert_language_switch(login)
@@ -136,11 +139,11 @@ def test_ticket_through_counter_one_in_a_browser(app, new_page, station_id):
     desk.get_by_label("Rwanda → DR Congo").check()
     desk.get_by_label("Trader", exact=True).check()
     desk.get_by_role("button", name="Issue ticket").click()
+    expect(desk.get_by_text("Ticket T-001 issued.")).to_be_visible()
     code = desk.locator(".ticket-issued .ticket-code")
-    assert code.inner_text() == "T-001"
+    expect(code).to_have_text("T-001")
     assert_in_viewport(code)
-    assert desk.get_by_text("Ticket T-001 issued.").is_visible()
-    assert desk.locator(".route li").first.inner_text() == "RW Immigration — exit"
+    expect(desk.locator(".route li").first).to_have_text("RW Immigration — exit")
     assert_language_switch(desk)
     shot(desk, "desk-ticket")
 
@@ -148,23 +151,23 @@ def test_ticket_through_counter_one_in_a_browser(app, new_page, station_id):
     rw = new_page()
     log_in(rw, "rw-immigration-1")
     rw.get_by_role("link", name="Counters").click()
-    assert rw.locator(".station-button", has_text="Counter 1").get_by_text("Waiting: 1").is_visible()
+    expect(rw.locator(".station-button", has_text="Counter 1").get_by_text("Waiting: 1")).to_be_visible()
     shot(rw, "counters")
     take_seat(rw, "Counter 1")
-    assert rw.get_by_text("Waiting for this counter: 1").is_visible()
+    expect(rw.get_by_text("Waiting for this counter: 1")).to_be_visible()
     call_next = rw.locator("#call-next")
     assert_in_viewport(call_next)
     assert_language_switch(rw)
     shot(rw, "counter-idle")
 
     call_next.click()
-    assert rw.locator(".current-ticket .ticket-code").inner_text() == "T-001"
-    assert rw.get_by_role("heading", name="Identity and travel document").is_visible()
+    expect(rw.locator(".current-ticket .ticket-code")).to_have_text("T-001")
+    expect(rw.get_by_role("heading", name="Identity and travel document")).to_be_visible()
     steps = rw.locator(".steps-here li.step-here")
-    assert steps.count() == 2  # the two steps at this counter, within the whole route
-    assert rw.locator(".steps-here li").count() == 5
-    assert steps.nth(0).inner_text().startswith("RW Immigration — exit")
-    assert steps.nth(1).inner_text().startswith("CD Immigration — entry")
+    expect(steps).to_have_count(2)  # the two steps at this counter, within the whole route
+    expect(rw.locator(".steps-here li")).to_have_count(5)
+    expect(steps.nth(0)).to_contain_text("RW Immigration — exit")
+    expect(steps.nth(1)).to_contain_text("CD Immigration — entry")
     save = rw.get_by_role("button", name="Save identity")
     for locator in (rw.locator(".current-ticket .ticket-code"), steps.nth(1), save):
         assert_in_viewport(locator)
@@ -175,9 +178,9 @@ def test_ticket_through_counter_one_in_a_browser(app, new_page, station_id):
     cd = new_page()
     log_in(cd, "cd-immigration-1")
     take_seat(cd, "Counter 1")
-    assert cd.locator(".current-ticket .ticket-code").inner_text() == "T-001"
-    assert cd.get_by_text("Waiting for RW DGIE to decide first.").is_visible()
-    assert cd.locator("#clear").count() == 0
+    expect(cd.locator(".current-ticket .ticket-code")).to_have_text("T-001")
+    expect(cd.get_by_text("Waiting for RW DGIE to decide first.")).to_be_visible()
+    expect(cd.locator("#clear")).to_have_count(0)
 
     rw.get_by_label("Full name").fill("Uwimana Grace")
     rw.get_by_label("Nationality (3 letters)").fill("RWA")
@@ -185,9 +188,9 @@ def test_ticket_through_counter_one_in_a_browser(app, new_page, station_id):
     rw.get_by_label("Document number").fill("PC1234567")
     rw.get_by_label("Date of birth").fill("1988-03-14")
     save.click()
-    assert rw.locator(".holder").inner_text().startswith("Uwimana Grace · RWA")
+    expect(rw.locator(".holder")).to_contain_text("Uwimana Grace · RWA")
     clear = rw.locator("#clear")
-    assert rw.get_by_role("heading", name="Your decision: RW Immigration — exit").is_visible()
+    expect(rw.get_by_role("heading", name="Your decision: RW Immigration — exit")).to_be_visible()
     for locator in (rw.locator(".current-ticket .ticket-code"), steps.nth(1), clear):
         assert_in_viewport(locator)
     shot(rw, "counter-decision")
@@ -195,34 +198,33 @@ def test_ticket_through_counter_one_in_a_browser(app, new_page, station_id):
     # The same counter in French and in Kinyarwanda, through the header's language buttons.
     for locale, name in (("fr", "counter-fr"), ("rw", "counter-rw")):
         rw.locator(f"form.languages button[value={locale}]").click()
-        rw.wait_for_load_state()
-        assert rw.locator("html").get_attribute("lang") == locale
-        assert rw.locator(f"form.languages button[value={locale}]").get_attribute("aria-current") == "true"
-        assert rw.locator(".current-ticket .ticket-code").inner_text() == "T-001"
+        expect(rw.locator("html")).to_have_attribute("lang", locale)
+        expect(rw.locator(f"form.languages button[value={locale}]")).to_have_attribute("aria-current", "true")
+        expect(rw.locator(".current-ticket .ticket-code")).to_have_text("T-001")
         assert_in_viewport(rw.locator("#clear"))
         assert_language_switch(rw)
         shot(rw, name)
     rw.locator("form.languages button[value=en]").click()
-    rw.wait_for_load_state()
-    assert rw.locator("html").get_attribute("lang") == "en"
+    expect(rw.locator("html")).to_have_attribute("lang", "en")
 
     rw.locator("#clear").click()
-    assert rw.get_by_text("Decision recorded: Cleared.").is_visible()
-    assert [line.strip() for line in steps.all_inner_texts()] == ["CD Immigration — entry — called"]
+    expect(rw.get_by_text("Decision recorded: Cleared.")).to_be_visible()
+    expect(steps).to_have_text(["CD Immigration — entry — called"])
 
     # CD reloads: its entry step is now the next action; clearing it sends the ticket to Counter 3.
     cd.reload()
-    assert cd.get_by_role("heading", name="Your decision: CD Immigration — entry").is_visible()
+    expect(cd.get_by_role("heading", name="Your decision: CD Immigration — entry")).to_be_visible()
     assert_in_viewport(cd.locator("#clear"))
     cd.locator("#clear").click()
-    assert cd.get_by_text("Decision recorded: Cleared.").is_visible()
-    assert cd.locator("#call-next").is_visible()
-    assert cd.get_by_text("Waiting for this counter: 0").is_visible()
+    expect(cd.get_by_text("Decision recorded: Cleared.")).to_be_visible()
+    expect(cd.locator("#call-next")).to_be_visible()
+    expect(cd.locator(".current-ticket")).to_have_count(0)
+    expect(cd.get_by_text("Waiting for this counter: 0")).to_be_visible()
 
     desk.get_by_role("link", name="Stations").click()
     row = desk.locator("tbody tr", has_text="Counter 3")
-    assert row.locator("td.number").inner_text() == "1"
-    assert desk.locator("tbody tr", has_text="Counter 1").locator("td.number").inner_text() == "0"
+    expect(row.locator("td.number")).to_have_text("1")
+    expect(desk.locator("tbody tr", has_text="Counter 1").locator("td.number")).to_have_text("0")
     assert_language_switch(desk)
     shot(desk, "stations")
 
@@ -232,7 +234,7 @@ def test_ticket_through_counter_one_in_a_browser(app, new_page, station_id):
         crossing_id = db.session.scalar(select(Ticket.crossing_id).where(Ticket.code == "T-001"))
         db.session.remove()
     desk.goto(f"/crossings/{crossing_id}")
-    assert desk.locator("tbody tr").nth(1).locator("td").nth(2).inner_text() == "cleared"
+    expect(desk.locator("tbody tr").nth(1).locator("td").nth(2)).to_have_text("cleared")
     assert_language_switch(desk)
     shot(desk, "crossing")
 
@@ -240,4 +242,4 @@ def test_ticket_through_counter_one_in_a_browser(app, new_page, station_id):
     log_in(health, "cd-health-1")
     health.goto(f"/counters/{station_id('C3')}")  # not seated yet: sent to choose a counter
     take_seat(health, "Counter 3")
-    assert health.get_by_text("Waiting for this counter: 1").is_visible()
+    expect(health.get_by_text("Waiting for this counter: 1")).to_be_visible()
