@@ -77,22 +77,28 @@ _SOCKETIO_STATE = ("server", "sockio_mw", "async_mode", "manage_session")
 
 
 @contextlib.contextmanager
-def second_app(database_url: str, instance_path):
-    """Another app on another database, for the length of a ``with``. create_app() re-initialises the process-wide
-    SocketIO for the new app, so the session app's Socket.IO server is put back afterwards (or test_sockets would
-    talk to a dead app)."""
+def keep_socketio():
+    """create_app() re-initialises the process-wide SocketIO for the new app: put the session app's Socket.IO server
+    back at the end of the ``with`` (or test_sockets would talk to a dead app)."""
     saved = {name: getattr(socketio, name) for name in _SOCKETIO_STATE if hasattr(socketio, name)}
     saved["server_options"] = dict(socketio.server_options)
     try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(socketio, name, value)
+
+
+@contextlib.contextmanager
+def second_app(database_url: str, instance_path):
+    """Another app on another database, for the length of a ``with``."""
+    with keep_socketio():
         application = create_app({"env": "testing", "database_url": database_url, "secret_key": "x" * 40})
         application.instance_path = str(instance_path)
         yield application
         with application.app_context():
             db.session.remove()
             db.engine.dispose()
-    finally:
-        for name, value in saved.items():
-            setattr(socketio, name, value)
 
 
 def reset_database() -> None:

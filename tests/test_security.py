@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -19,7 +20,7 @@ from osbp.post.seed import DEMO_PASSWORDS
 from osbp.queues.models import Ticket
 from osbp.web import PUBLIC_ENDPOINTS
 from osbp.workflow.models import Crossing
-from tests.conftest import audit_rows, csrf_from
+from tests.conftest import CSRF_INPUT, audit_rows, csrf_from, keep_socketio
 from tests.test_auth import translated
 
 SECURITY_AUDIT = ("outcome", "username", "object_id", "detail")
@@ -194,15 +195,40 @@ def test_session_cookie_flags(app, client):
     assert "remember_token" not in " ".join(response.headers.getlist("Set-Cookie"))
 
 
-def test_production_sends_secure_cookies_and_hsts(app, client, monkeypatch):
-    production = app.config["OSBP"].replace(env="production", secret_key="p" * 40)
-    assert production.flask_settings()["SESSION_COOKIE_SECURE"] is True
-    assert app.config["OSBP"].flask_settings()["SESSION_COOKIE_SECURE"] is False
-    monkeypatch.setitem(app.config, "OSBP", production)
-    monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)
-    response = client.get("/login", base_url="https://localhost")
-    assert "Secure" in response.headers["Set-Cookie"]
-    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+def test_production_sends_secure_cookies_and_hsts(database_url, monkeypatch):
+    """A deployment's app, built as osbp/wsgi.py builds it (create_app() reading OSBP_* from the environment): the
+    session cookie it sets at login is Secure, HttpOnly and SameSite=Lax, and its pages carry HSTS."""
+    for name in [name for name in os.environ if name.startswith("OSBP_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("OSBP_ENV", "production")
+    monkeypatch.setenv("OSBP_SECRET_KEY", "p" * 40)
+    monkeypatch.setenv("OSBP_DATABASE_URL", database_url)
+    with keep_socketio():
+        production = create_app()
+        try:
+            client = production.test_client()
+            page = client.get("/login", base_url="https://osbp.example")
+            assert page.status_code == 200
+            assert page.headers.get("Strict-Transport-Security", "").startswith("max-age="), "no HSTS in production"
+            token = CSRF_INPUT.search(page.get_data(as_text=True)).group(1)
+            response = client.post(
+                "/login",
+                base_url="https://osbp.example",
+                data={"username": "admin", "password": DEMO_PASSWORDS["admin"], "csrf_token": token},
+                headers={"Referer": "https://osbp.example/login"},  # a browser sends it; CSRF checks it over HTTPS
+            )
+            assert response.status_code == 302, response.get_data(as_text=True)
+            cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("osbp_session="))
+            flags = {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")[1:]}
+            assert "secure" in flags, cookie
+            assert "httponly" in flags, cookie
+            assert flags.get("samesite") == "SameSite=Lax", cookie
+            assert "expires" not in flags, cookie  # a browser-session cookie on shared counters
+            assert response.headers.get("Strict-Transport-Security", "").startswith("max-age=")
+        finally:
+            with production.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
 
 # --- input limits -------------------------------------------------------------------------------------------------
