@@ -21,13 +21,16 @@ from osbp.queues.models import Ticket
 from osbp.web import PUBLIC_ENDPOINTS
 from osbp.workflow.models import Crossing
 from tests.conftest import CSRF_INPUT, audit_rows, csrf_from, keep_socketio
-from tests.test_auth import translated
 
 SECURITY_AUDIT = ("outcome", "username", "object_id", "detail")
 
 FR = {"Accept-Language": "fr"}
-CSRF_MESSAGE = "Your form expired or did not come from this site. Reload the page and try again."
-DATABASE_MESSAGE = "The database is not reachable. Nothing was saved; try again."
+# The French a user reads, written out (never computed with the app's own gettext).
+CSRF_MESSAGE = "Votre formulaire a expiré ou ne provient pas de ce site. Rechargez la page puis réessayez."
+DATABASE_MESSAGE = "La base de données est injoignable. Rien n'a été enregistré\u00a0; réessayez."
+TOO_LARGE = "La requête est trop volumineuse."
+NOT_FOUND = "Cette page ou cet enregistrement n'existe pas."
+SERVER_ERROR = "Une erreur s'est produite de notre côté. Rien n'a été enregistré."
 
 
 def count(app, model) -> int:
@@ -37,8 +40,8 @@ def count(app, model) -> int:
     return n
 
 
-def page_has(app, response, msgid: str) -> bool:
-    return str(escape(translated(app, msgid))) in response.get_data(as_text=True)
+def page_has(response, text: str) -> bool:
+    return str(escape(text)) in response.get_data(as_text=True)
 
 
 # --- CSRF and safe methods ----------------------------------------------------------------------------------------
@@ -48,7 +51,7 @@ def test_form_post_without_csrf_token_is_refused_and_writes_nothing(app, login):
     desk = login("supervisor-1")
     response = desk.post("/desk/tickets", data={"direction": "RW-CD", "category": "trader"}, headers=FR)
     assert response.status_code == 400
-    assert page_has(app, response, CSRF_MESSAGE)
+    assert page_has(response, CSRF_MESSAGE)
     bad_token = desk.post(
         "/desk/tickets", data={"direction": "RW-CD", "category": "trader", "csrf_token": "forged"}, headers=FR
     )
@@ -61,7 +64,7 @@ def test_json_post_with_session_cookie_needs_the_csrf_header(app, login):
     body = {"direction": "RW-CD", "category": "trader"}
     refused = desk.post("/api/v1/tickets", json=body, headers=FR)
     assert refused.status_code == 400
-    assert refused.json["error"] == {"code": "csrf_failed", "message": translated(app, CSRF_MESSAGE)}
+    assert refused.json["error"] == {"code": "csrf_failed", "message": CSRF_MESSAGE}
     assert count(app, Ticket) == 0
     accepted = desk.post("/api/v1/tickets", json=body, headers={"X-CSRFToken": desk.csrf})
     assert accepted.status_code == 201, accepted.json
@@ -240,7 +243,7 @@ def test_oversized_json_body_is_413_json(app, api, login):
     response = desk.post("/api/v1/tickets", data=body, content_type="application/json")
     assert response.status_code == 413
     assert response.json["error"]["code"] == "request_entity_too_large"
-    assert response.json["error"]["message"] == translated(app, "The request is too large.", "en")
+    assert response.json["error"]["message"] == "The request is too large."
     cookie_client = login("supervisor-1")
     response = cookie_client.post(
         "/api/v1/tickets", data=body, content_type="application/json", headers={"X-CSRFToken": cookie_client.csrf}
@@ -248,7 +251,7 @@ def test_oversized_json_body_is_413_json(app, api, login):
     assert response.status_code == 413 and response.is_json
     page = app.test_client().post("/login", data={"username": "x" * (2 * 1024 * 1024)}, headers=FR)
     assert page.status_code == 413
-    assert page_has(app, page, "The request is too large.")
+    assert page_has(page, TOO_LARGE)
     assert count(app, Ticket) == 0
 
 
@@ -393,7 +396,7 @@ def test_database_lost_at_commit_gives_503_and_saves_nothing(app, login, api, mo
             "/desk/tickets", data={"direction": "RW-CD", "category": "trader", "csrf_token": desk.csrf}, headers=FR
         )
         assert page.status_code == 503
-        assert page_has(app, page, DATABASE_MESSAGE)
+        assert page_has(page, DATABASE_MESSAGE)
         assert "T-001" not in page.get_data(as_text=True)  # no "Ticket T-001 issued." next to it
         _assert_security_headers(page)
         response = device.post("/api/v1/tickets", json={"direction": "RW-CD", "category": "trader"})
@@ -415,7 +418,7 @@ def test_database_down_before_anything_gives_503_not_500(app, login, api):
     with database_down(app):
         page = desk.get("/desk", headers=FR)
         assert page.status_code == 503
-        assert page_has(app, page, DATABASE_MESSAGE)
+        assert page_has(page, DATABASE_MESSAGE)
         response = device.get("/api/v1/stations")
         assert response.status_code == 503
         assert response.json["error"]["code"] == "database_unavailable"
@@ -432,16 +435,15 @@ def test_database_down_before_anything_gives_503_not_500(app, login, api):
 
 
 def test_not_found_is_translated_html_or_json(app, login, api):
-    message = "This page or record does not exist."
     for client in (app.test_client(), login("supervisor-1")):
         page = client.get("/no/such/page", headers=FR)
         assert page.status_code == 404
         assert page.mimetype == "text/html"
-        assert page_has(app, page, message)
+        assert page_has(page, NOT_FOUND)
     device = api("supervisor-1")
     response = device.client.get("/api/v1/no-such-thing", headers={**device.headers, **FR})
     assert response.status_code == 404
-    assert response.json["error"] == {"code": "not_found", "message": translated(app, message)}
+    assert response.json["error"] == {"code": "not_found", "message": NOT_FOUND}
     missing = device.get("/api/v1/crossings/999999")
     assert missing.status_code == 404
     assert missing.json["error"]["code"] == "crossing_not_found"
@@ -464,18 +466,17 @@ def test_an_unexpected_error_is_a_translated_500_and_saves_nothing(app, login, a
     desk, device = login("supervisor-1"), api("supervisor-1")
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # behave as in production
     _break_issue_ticket(monkeypatch)
-    message = "Something went wrong on our side. Nothing was saved."
     page = desk.post(
         "/desk/tickets", data={"direction": "RW-CD", "category": "trader", "csrf_token": desk.csrf}, headers=FR
     )
     assert page.status_code == 500
-    assert page_has(app, page, message)
+    assert page_has(page, SERVER_ERROR)
     _assert_security_headers(page)
     response = device.client.post(
         "/api/v1/tickets", json={"direction": "RW-CD", "category": "trader"}, headers={**device.headers, **FR}
     )
     assert response.status_code == 500
-    assert response.json["error"] == {"code": "internal_server_error", "message": translated(app, message)}
+    assert response.json["error"] == {"code": "internal_server_error", "message": SERVER_ERROR}
     assert count(app, Ticket) == 0
 
 
