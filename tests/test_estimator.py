@@ -3,13 +3,15 @@ service times, tickets waiting, officers seated — and the estimates worked out
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from osbp import events
+from osbp import create_app, events
 from osbp.auth.models import User
 from osbp.extensions import db
 from osbp.post.models import Post
@@ -19,6 +21,7 @@ from osbp.queues.models import Station, Ticket
 from osbp.types import utcnow
 from osbp.workflow import operations as workflow
 from osbp.workflow.models import StepEvent, StepKind
+from tests.conftest import ApiClient, keep_socketio
 
 
 @pytest.fixture
@@ -244,6 +247,68 @@ def test_old_service_times_are_answered_at_once_and_computed_again_in_the_backgr
     computing.set()
     started[0].join(10)
     assert estimator.service_times(hall.post.id)[rw_exit]["seconds"] == 400  # computed again meanwhile
+
+
+CACHE_SECONDS = 2
+
+
+@pytest.fixture
+def deployed(database_url, monkeypatch):
+    """The app as a deployment builds it (create_app() reading OSBP_*, as osbp/wsgi.py does) on the test database:
+    not TESTING, so service times are cached, for OSBP_WAIT_CACHE_SECONDS. Its process cache starts empty, as a
+    newly started server's does."""
+    for name in [name for name in os.environ if name.startswith("OSBP_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("OSBP_ENV", "production")
+    monkeypatch.setenv("OSBP_SECRET_KEY", "d" * 40)
+    monkeypatch.setenv("OSBP_DATABASE_URL", database_url)
+    monkeypatch.setenv("OSBP_WAIT_CACHE_SECONDS", str(CACHE_SECONDS))
+    monkeypatch.setattr(estimator, "_cache", {})
+    with keep_socketio():
+        application = create_app()
+        assert not application.testing and application.config["OSBP"].wait_cache_seconds == CACHE_SECONDS
+        try:
+            yield application
+        finally:
+            with application.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+def test_a_deployment_serves_cached_service_times_for_their_lifetime_then_the_new_ones(hall, deployed):
+    """What the supervisor's queue figures show (GET /api/v1/queues) on a deployed app: new visits change the service
+    time only once the cache's lifetime is over (then at the latest a moment later, computed in the background),
+    while a newly issued ticket shows in the line at once (lines are never cached). Fails if the cache is not used,
+    never renewed, or renewed before its time."""
+    from osbp.auth.operations import create_token
+
+    rw_exit, c1 = hall.kind("RW-IMM-EXIT").id, hall.station("C1").id
+    for _ in range(3):
+        hall.visit("C1", 100)
+    supervisor = ApiClient(deployed.test_client(), create_token("supervisor-1"))
+    db.session.commit()  # the deployed app reads with its own connections
+
+    def figures() -> tuple[int | None, int]:
+        response = supervisor.get("/api/v1/queues")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        service = {(t["step_kind_id"], t["stage"]): t["seconds"] for t in response.json["service_times"]}
+        lines = {s["station_id"]: s["length"] for s in response.json["stations"]}
+        return service.get((rw_exit, "primary")), lines[c1]
+
+    computed_at = time.monotonic()
+    assert figures() == (100, 0)
+    for _ in range(6):
+        hall.visit("C1", 400)  # the median becomes 400 s
+    hall.issue()
+    db.session.commit()
+    assert figures() == (100, 1)  # service time from the cache, the new ticket at once
+
+    deadline = computed_at + CACHE_SECONDS + 10
+    while (seconds := figures()[0]) == 100 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    renewed_after = time.monotonic() - computed_at
+    assert seconds == 400, f"the service time was not computed again {renewed_after:.1f} s later"
+    assert renewed_after >= CACHE_SECONDS, f"computed again after {renewed_after:.2f} s, within the cache's lifetime"
 
 
 def _whole_post_answer(ticket, now) -> dict:
