@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from osbp.agencies import immigration
+from osbp.agencies.immigration import operations as immigration
+from osbp.agencies.immigration.models import TravellerIdentity
 from osbp.auth.models import User
 from osbp.bilateral import sim_arrivals, sim_hall
 from osbp.bilateral.sim_context import load_context
@@ -218,9 +219,9 @@ def run_real(post, plan: Plan, configure) -> int:
             officer = _officer(step.agency_id)
             queues.take_seat(db.session.get(Station, step.station_id), officer)
             if name == "start":
-                workflow.start_step(step, officer)
+                queues.start_step(step, officer)
             else:
-                workflow.decide_step(step, officer, action[2], action[3] if len(action) > 3 else None)
+                queues.decide_step(step, officer, action[2], action[3] if len(action) > 3 else None)
         elif name == "gate_out":
             _gate_out(post, crossing())
         db.session.flush()
@@ -239,6 +240,24 @@ GATE_PASS = re.compile(r"^GP-[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{8}$")
 
 def _nulls(row, columns) -> tuple[str, ...]:
     return tuple(c for c in columns if getattr(row, c) is None)
+
+
+def _identity(crossing: Crossing, names: dict) -> tuple | None:
+    """Immigration's record of the crossing: the identity, at which step (position) and by whom."""
+    identity = immigration.identity_of(crossing)
+    if identity is None:
+        return None
+    step = db.session.get(Step, identity.step_id)
+    return (
+        identity.holder_name,
+        identity.nationality,
+        identity.document_type,
+        identity.document_number,
+        identity.birth_date,
+        step.crossing_id == crossing.id and step.position,
+        names.get(identity.recorded_by_id),
+        identity.recorded_at is not None,
+    )
 
 
 def shape(crossing_id: int, names: dict, codes: dict) -> dict:
@@ -280,7 +299,7 @@ def shape(crossing_id: int, names: dict, codes: dict) -> dict:
             "readmission": crossing.readmission_required,
             "created_by": names.get(crossing.created_by_id),
             "gate_out_by": names.get(crossing.gate_out_by_id),
-            "identity": (crossing.holder_name, crossing.nationality, crossing.document_type, crossing.document_number),
+            "identity": _identity(crossing, names),
             "nulls": _nulls(crossing, CROSSING_COLUMNS),
         },
         "ticket": {
@@ -457,7 +476,7 @@ def test_scripted_crossings_have_the_shapes_of_the_real_operations(app, ctx, con
     for name in ("called at customs", "in progress at health"):
         crossing = db.session.get(Crossing, real_ids[name])
         step = next(s for s in crossing.steps if s.status in ("called", "in_progress"))
-        workflow.decide_step(step, _officer(step.agency_id), "refused", "Test over")
+        queues.decide_step(step, _officer(step.agency_id), "refused", "Test over")
         db.session.commit()
     for user in db.session.scalars(select(User).where(User.role == "officer")):
         queues.leave_seat(user)
@@ -611,7 +630,8 @@ def test_simulated_days_look_like_a_border_post(app, ctx):
     assert sum(c.status == "refused" for c in crossings) / len(crossings) < 0.03
     cleared = [c for c in monday if c.status == "cleared"]
     assert 0.8 <= sum(c.gate_out_at is not None for c in cleared) / len(cleared) <= 0.97
-    assert all(c.holder_name for c in cleared)
+    recorded = set(db.session.scalars(select(TravellerIdentity.crossing_id)))
+    assert all(c.id in recorded for c in cleared)  # immigration recorded everyone who crossed
     tickets = db.session.scalars(select(Ticket)).all()
     assert 0 < sum(t.priority is not None for t in tickets) < 0.1 * len(tickets)
     assert {t.channel for t in tickets} == {"desk", "kiosk"}

@@ -26,6 +26,7 @@ from datetime import date, datetime
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from osbp.agencies.immigration.models import TravellerIdentity
 from osbp.extensions import db
 from osbp.queues.models import Seat, Ticket, TicketCounter
 from osbp.workflow.models import Crossing, Step, StepEvent
@@ -62,16 +63,18 @@ _TABLES = {
     "tickets": Ticket.__table__,
     "steps": Step.__table__,
     "step_events": StepEvent.__table__,
+    "immigration_identities": TravellerIdentity.__table__,
     "seats": Seat.__table__,
 }
-TABLE_ORDER = ("crossings", "tickets", "steps", "step_events", "seats")  # referred to before referring
+TABLE_ORDER = ("crossings", "tickets", "steps", "step_events", "immigration_identities", "seats")  # referred to first
 _CHUNK = 50_000  # rows per COPY statement / executemany batch
 
 
 class Writer:
-    """Writes simulated crossings (with their tickets, steps and step events) and seats in the caller's
-    transaction. ``reserve_outside``: take the id blocks in short transactions of their own (PostgreSQL; the caller
-    must not have written to those tables in its open transaction), else in the caller's transaction."""
+    """Writes simulated crossings (with their tickets, steps, step events and immigration identities) and seats in
+    the caller's transaction. ``reserve_outside``: take the id blocks in short transactions of their own
+    (PostgreSQL; the caller must not have written to those tables in its open transaction), else in the caller's
+    transaction."""
 
     bulk_references = True  # see _without_reference_triggers
 
@@ -193,6 +196,7 @@ class Writer:
             "tickets": len(crossings),
             "steps": n_steps,
             "step_events": n_events,
+            "immigration_identities": sum(c.identity is not None for c in crossings),
             "seats": len(seats),
         }
         if self.postgres:  # ids first, in transactions of their own; then the counters in ours

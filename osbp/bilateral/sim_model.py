@@ -7,14 +7,15 @@ names does to the database rows, column by column and StepEvent by StepEvent, in
 here                       the real operation
 =========================  =====================================================================================
 ``issue``                  ``queues.operations.issue_ticket`` (``workflow.create_crossing`` then ``enqueue``)
-``enqueue``                ``workflow.operations.enqueue``
-``call``                   ``queues.operations.call_next`` (the claiming UPDATE) then ``workflow.mark_called``
+``enqueue``                ``queues.operations.enqueue`` (``workflow.queue_step``)
+``call``                   ``queues.operations.call_next`` (the claiming UPDATE) then ``workflow.call_run``
 ``recall``                 ``queues.operations.recall``
-``no_show_requeue``        ``queues.operations.no_show`` with policy requeue (``workflow.requeue``)
+``no_show_requeue``        ``queues.operations.no_show`` with policy requeue (``requeue``, ``workflow.return_run``)
 ``no_show_cancel``         ``queues.operations.no_show`` with policy cancel (``workflow.end_as_no_show``)
-``start``                  ``workflow.operations.start`` (``start_step``, ``start_service``)
-``record_identity``        ``agencies.immigration.record_identity``
-``decide``                 ``workflow.operations.decide_step`` (``_refer``, ``_refuse_crossing``, ``_advance``)
+``start``                  ``queues.operations.start_step`` (``workflow.mark_in_progress``)
+``record_identity``        ``agencies.immigration.operations.record_identity`` (its ``TravellerIdentity`` row)
+``decide``                 ``queues.operations.decide_step`` (``workflow.record_decision``: ``_refer``,
+                           ``_refuse_crossing``, ``_advance``)
 ``gate_out``               ``gate.operations.record_gate_out``
 =========================  =====================================================================================
 
@@ -103,6 +104,9 @@ class SimCrossing:
         "gate_out_at",
         "gate_out_by",
         "identity",
+        "identity_by",
+        "identity_at",
+        "identity_step",
         "letter",
         "t_status",
         "t_kind",
@@ -133,6 +137,7 @@ class SimCrossing:
         self.refusal_reason = self.gate_pass_code = self.gate_pass_issued_at = None
         self.gate_out_at = self.gate_out_by = None
         self.identity = None  # (holder_name, nationality, document_type, document_number, birth_date)
+        self.identity_by = self.identity_at = self.identity_step = None  # who recorded it, when, at which step
         self.pending_identity = ticket.get("identity")
         self.letter = ticket["letter"]
         self.priority = ticket.get("priority")
@@ -277,6 +282,7 @@ def start(step: SimStep, officer: int, at: float) -> None:
 
 def record_identity(crossing: SimCrossing, step: SimStep, officer: int, at: float) -> None:
     crossing.identity = crossing.pending_identity
+    crossing.identity_by, crossing.identity_at, crossing.identity_step = officer, at, step.position
     if step.status == "called":
         start(step, officer, at)
 

@@ -81,11 +81,6 @@ COLUMNS = {
         "gate_pass_issued_at",
         "gate_out_at",
         "gate_out_by_id",
-        "holder_name",
-        "nationality",
-        "document_type",
-        "document_number",
-        "birth_date",
     ],
     "tickets": [
         "id",
@@ -127,6 +122,18 @@ COLUMNS = {
         "decided_by_id",
     ],
     "step_events": ["id", "step_id", "kind", "at", "user_id", "station_id", "detail"],
+    "immigration_identities": [
+        "id",
+        "crossing_id",
+        "step_id",
+        "recorded_at",
+        "recorded_by_id",
+        "holder_name",
+        "nationality",
+        "document_type",
+        "document_number",
+        "birth_date",
+    ],
     "seats": ["id", "user_id", "station_id", "seated_at", "left_at"],
 }
 
@@ -134,7 +141,7 @@ COLUMNS = {
 def table_rows(post: int, postgres: bool, crossings, seats, first, numbers, gate_codes) -> dict:
     """Per table, an iterable of rows: COPY text lines (PostgreSQL) or dicts of Python values (SQLite)."""
     make = _copy_lines if postgres else _values
-    crossing_row, ticket_row, step_row, event_row, seat_row = make(post, gate_codes)
+    crossing_row, ticket_row, step_row, event_row, identity_row, seat_row = make(post, gate_codes)
 
     def crossing_rows():
         for i, c in enumerate(crossings):
@@ -162,6 +169,14 @@ def table_rows(post: int, postgres: bool, crossings, seats, first, numbers, gate
                 s.events = ()
                 sid += 1
 
+    def identity_rows():  # immigration's own table: one row per crossing whose identity was recorded
+        iid, sid = first["immigration_identities"], first["steps"]
+        for i, c in enumerate(crossings):
+            if c.identity is not None:
+                yield identity_row(iid, first["crossings"] + i, sid + c.identity_step - 1, c)
+                iid += 1
+            sid += len(c.steps)
+
     def seat_rows():
         for i, seat in enumerate(seats):
             yield seat_row(first["seats"] + i, seat)
@@ -171,6 +186,7 @@ def table_rows(post: int, postgres: bool, crossings, seats, first, numbers, gate
         "tickets": ticket_rows(),
         "steps": step_rows(),
         "step_events": event_rows(),
+        "immigration_identities": identity_rows(),
         "seats": seat_rows(),
     }
 
@@ -181,13 +197,10 @@ def _copy_lines(post: int, gate_codes: dict) -> tuple:
     ts, num, txt = f.ts, f.num, f.txt
 
     def crossing_row(cid, c):
-        holder = c.identity or (None, None, None, None, None)
-        born = holder[4].isoformat() if holder[4] else "\\N"
         return (
             f"{cid}\t{post}\t{c.route}\t{c.direction}\t{c.category}\t{c.status}\t{ts(c.created_at)}\t"
             f"{num(c.created_by)}\t{ts(c.ended_at)}\t{txt(c.refusal_reason)}\t{txt(gate_codes.get(cid))}\t"
-            f"{ts(c.gate_pass_issued_at)}\t{ts(c.gate_out_at)}\t{num(c.gate_out_by)}\t{txt(holder[0])}\t"
-            f"{txt(holder[1])}\t{txt(holder[2])}\t{txt(holder[3])}\t{born}\n"
+            f"{ts(c.gate_pass_issued_at)}\t{ts(c.gate_out_at)}\t{num(c.gate_out_by)}\n"
         )
 
     def ticket_row(tid, cid, c, number):
@@ -212,11 +225,18 @@ def _copy_lines(post: int, gate_codes: dict) -> tuple:
         kind, at, user, station, detail = e
         return f"{eid}\t{sid}\t{kind}\t{ts(at)}\t{refs[user]}\t{refs[station]}\t{detail_text(detail)}\n"
 
+    def identity_row(iid, cid, sid, c):
+        name, nationality, document_type, number, born = c.identity
+        return (
+            f"{iid}\t{cid}\t{sid}\t{ts(c.identity_at)}\t{c.identity_by}\t{txt(name)}\t{txt(nationality)}\t"
+            f"{txt(document_type)}\t{txt(number)}\t{born.isoformat() if born else f.NULL}\n"
+        )
+
     def seat_row(seat_id, seat):
         user, station, seated_at, left_at = seat
         return f"{seat_id}\t{user}\t{station}\t{ts(seated_at)}\t{ts(left_at)}\n"
 
-    return crossing_row, ticket_row, step_row, event_row, seat_row
+    return crossing_row, ticket_row, step_row, event_row, identity_row, seat_row
 
 
 def _values(post: int, gate_codes: dict) -> tuple:
@@ -224,7 +244,6 @@ def _values(post: int, gate_codes: dict) -> tuple:
     dt = to_datetime
 
     def crossing_row(cid, c):
-        holder = c.identity or (None, None, None, None, None)
         return {
             "id": cid,
             "post_id": post,
@@ -240,11 +259,6 @@ def _values(post: int, gate_codes: dict) -> tuple:
             "gate_pass_issued_at": dt(c.gate_pass_issued_at),
             "gate_out_at": dt(c.gate_out_at),
             "gate_out_by_id": c.gate_out_by,
-            "holder_name": holder[0],
-            "nationality": holder[1],
-            "document_type": holder[2],
-            "document_number": holder[3],
-            "birth_date": holder[4],
         }
 
     def ticket_row(tid, cid, c, number):
@@ -303,6 +317,21 @@ def _values(post: int, gate_codes: dict) -> tuple:
             "detail": detail,
         }
 
+    def identity_row(iid, cid, sid, c):
+        name, nationality, document_type, number, born = c.identity
+        return {
+            "id": iid,
+            "crossing_id": cid,
+            "step_id": sid,
+            "recorded_at": dt(c.identity_at),
+            "recorded_by_id": c.identity_by,
+            "holder_name": name,
+            "nationality": nationality,
+            "document_type": document_type,
+            "document_number": number,
+            "birth_date": born,
+        }
+
     def seat_row(seat_id, seat):
         user, station, seated_at, left_at = seat
         return {
@@ -313,4 +342,4 @@ def _values(post: int, gate_codes: dict) -> tuple:
             "left_at": dt(left_at),
         }
 
-    return crossing_row, ticket_row, step_row, event_row, seat_row
+    return crossing_row, ticket_row, step_row, event_row, identity_row, seat_row

@@ -49,8 +49,6 @@ from .sim_db import Writer
 from .sim_hall import Day
 from .sim_staffing import SimulationError, plan_staffing
 
-TABLES = ("crossings", "tickets", "steps", "step_events", "seats")
-
 
 @dataclass
 class DayReport:
