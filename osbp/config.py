@@ -58,7 +58,7 @@ class Config:
 
     @classmethod
     def from_env(cls, instance_path: str, environ: dict | None = None) -> Config:
-        """Each field from ``OSBP_<FIELD NAME>`` (``extra`` excepted); a field whose variable is unset keeps its default.
+        """Each field from ``OSBP_<FIELD NAME>`` (``extra`` excepted); a field whose variable is unset has its default.
 
         Without OSBP_DATABASE_URL the database is SQLite under the instance folder; without OSBP_SECRET_KEY outside
         production the key is the checkout's own random one (production refuses the built-in key in validate()).
