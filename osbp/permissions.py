@@ -18,6 +18,12 @@ from osbp.queues.models import Seat, Station, TicketStatus
 from osbp.workflow import operations as workflow
 
 
+def ensure_supervisor(user) -> None:
+    """Supervisors and admins only (the live view and its station controls)."""
+    if not user.is_supervisor:
+        raise Forbidden(_("This page is for another kind of account."), code="wrong_role")
+
+
 def seated_station(user) -> Station | None:
     """The station the officer is seated at now (one open seat per officer)."""
     seat = db.session.scalar(select(Seat).where(Seat.user_id == user.id, Seat.left_at.is_(None)))

@@ -10,6 +10,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from osbp import permissions
 from osbp.audit import operations as audit
 from osbp.errors import Conflict, Forbidden
 from osbp.i18n import STATION_STATE_LABELS, normalise_locale, station_name
@@ -131,7 +132,7 @@ def kiosk_issue():
 
 
 def _supervisor_state() -> dict:
-    _require_role("supervisor", "admin")
+    permissions.ensure_supervisor(current_user)
     return live.supervisor_state(current_user.post, current_app.config["OSBP"].wait_target_minutes)
 
 
@@ -153,7 +154,7 @@ STATION_ACTIONS = {"open": queues.open_station, "pause": queues.pause_station, "
 def station_action(station_id: int, action: str):
     """Open, pause or close a station from the live view (the queues' own operations: atomic, audited)."""
     back = url_for("live.supervisor")
-    _require_role("supervisor", "admin")
+    permissions.ensure_supervisor(current_user)
     if action not in STATION_ACTIONS:
         abort(404)
 
