@@ -15,7 +15,7 @@ class TravellerIdentity(db.Model):
     """The identity and travel document immigration recorded for one crossing (at its first immigration step).
 
     Seen by the officers of the agencies with a step on the crossing, supervisors of the post and — name and document
-    type only — the gate officer checking the gate pass (docs/security.md).
+    type only — the gate officer checking the gate pass (docs/agencies.md).
     """
 
     __tablename__ = "immigration_identities"
