@@ -40,6 +40,24 @@ def missing(message: str):
     pytest.skip(message)
 
 
+REDIS_URL = os.environ.get("OSBP_TEST_REDIS_URL") or "redis://127.0.0.1:6379/14"
+
+
+def require_redis(purpose: str) -> str:
+    """The test Redis's URL, once it answers. When it does not: fail under CI or when OSBP_TEST_REDIS_URL names a
+    Redis (``purpose`` says why it must be real), skip elsewhere."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+    except redis.RedisError as error:
+        message = f"Redis at {REDIS_URL} is not reachable: {error}"
+        if os.environ.get("OSBP_TEST_REDIS_URL"):
+            pytest.fail(f"{message} ({purpose} must be tested against a real Redis here)")
+        missing(message)
+    return REDIS_URL
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     if DATABASE_URL:

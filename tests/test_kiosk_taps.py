@@ -7,31 +7,22 @@ OSBP_TEST_REDIS_URL names a Redis (.ci/run does), an unreachable Redis fails the
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 
 import pytest
-import redis
 
 from osbp.live.kiosk import tap_keys_for
 from osbp.live.limits import OnceKeys, SharedOnceKeys
+from tests.conftest import REDIS_URL, require_redis
 from tests.test_kiosk import _form, _tickets
 from tests.test_live import _fresh_limits, device_client  # noqa: F401  (autouse fixture)
-
-REDIS_URL = os.environ.get("OSBP_TEST_REDIS_URL") or "redis://127.0.0.1:6379/14"
 
 
 @pytest.fixture
 def shared_prefix():
     """A key prefix of this test's own on a reachable Redis; its keys are deleted afterwards."""
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
-    except redis.RedisError as error:
-        message = f"Redis at {REDIS_URL} is not reachable: {error}"
-        if os.environ.get("CI") or os.environ.get("OSBP_TEST_REDIS_URL"):
-            pytest.fail(message + " (shared kiosk taps must be tested against a real Redis here)")
-        pytest.skip(message)
+    require_redis("shared kiosk taps")
     prefix = f"osbp-test-{secrets.token_hex(4)}:kiosk-tap:"
     yield prefix
     SharedOnceKeys(REDIS_URL, prefix).reset()

@@ -29,10 +29,9 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from bench.gunicorn_process import GunicornProcess
-from tests.conftest import missing
+from tests.conftest import REDIS_URL, missing, require_redis
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("OSBP_TEST_REDIS_URL") or "redis://127.0.0.1:6379/14"
 SECRET_KEY = "scale-out-" + secrets.token_hex(24)
 USER_AGENT = "osbp-scale-out-test"  # Flask-Login "strong" protection ties the session to the user agent
 START_TIMEOUT = 20.0
@@ -43,17 +42,7 @@ CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture
 def redis_ready():
-    """Fail (CI, or a Redis named by OSBP_TEST_REDIS_URL) or skip (locally) when Redis does not answer."""
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
-    except redis.RedisError as error:
-        message = f"Redis at {REDIS_URL} is not reachable: {error}"
-        if os.environ.get("OSBP_TEST_REDIS_URL"):
-            pytest.fail(message + " (the scale-out test must run against a real Redis here)")
-        missing(message)
-    return REDIS_URL
+    return require_redis("the scale-out test")
 
 
 @pytest.fixture
