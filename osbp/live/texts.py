@@ -43,6 +43,8 @@ BOARD_LABELS = {
     "wait": _l("Estimated wait"),
     "closed": _l("Closed"),
     "paused": _l("Paused"),
+    "no_officer": _l("No officer yet"),  # a counter's line with nobody seated to serve it: no minutes
+    "again": _l("Again"),  # a recalled ticket, on the board beside its code
     "go_to": _l("Go to"),
     "sound": _l("Tap to turn the sound on"),
     "offline": _l("Connection lost. Reconnecting…"),
