@@ -5,7 +5,7 @@ from __future__ import annotations
 from babel import Locale
 from babel.core import UnknownLocaleError
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_currency, format_date, format_datetime, get_locale, gettext
+from flask_babel import format_currency, format_date, format_datetime, get_locale, gettext, pgettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -98,10 +98,23 @@ def station_name(station) -> str:
     return gettext(station.name)
 
 
+def agency_label(agency) -> str:
+    """The one name every page gives an agency: its country and its kind in the UI language ("CD Migration").
+
+    Agency.label returns this; the agency's own name (DGM, RRA…) is data and is not shown beside it.
+    """
+    return f"{agency.country} {AGENCY_KIND_LABELS[agency.kind]}"
+
+
 def step_label(step_kind) -> str:
-    return (
-        f"{step_kind.agency.country} {AGENCY_KIND_LABELS[step_kind.agency.kind]} — {CONTROL_LABELS[step_kind.control]}"
-    )
+    return f"{agency_label(step_kind.agency)} — {CONTROL_LABELS[step_kind.control]}"
+
+
+def category_for_person(category: str) -> str:
+    """A category as the person it names picks it (the kiosk's "Who are you?"): French gives the feminine too."""
+    if category == "trader":
+        return pgettext("a person choosing her category", "Trader")
+    return str(CATEGORY_LABELS[category])
 
 
 def money(amount, currency: str) -> str:
@@ -131,6 +144,7 @@ def template_helpers() -> dict:
         "DOCUMENT_TYPE_LABELS": DOCUMENT_TYPE_LABELS,
         "COUNTRY_NAMES": COUNTRY_NAMES,
         "step_label": step_label,
+        "category_for_person": category_for_person,
         "station_name": station_name,
         "when": when,
         "day": day,

@@ -179,7 +179,7 @@ def test_ticket_through_counter_one_in_a_browser(app, new_page, station_id):
     log_in(cd, "cd-immigration-1")
     take_seat(cd, "Counter 1")
     expect(cd.locator(".current-ticket .ticket-code")).to_have_text("T-001")
-    expect(cd.get_by_text("Waiting for RW DGIE to decide first.")).to_be_visible()
+    expect(cd.get_by_text("Waiting for RW Immigration to decide first.")).to_be_visible()
     expect(cd.locator("#clear")).to_have_count(0)
 
     rw.get_by_label("Full name").fill("Uwimana Grace")

@@ -245,7 +245,12 @@ EXPECTED = {
         "decision": ["Autoriser", "Refuser", "Orienter vers le contrôle approfondi", "RW Migration — sortie"],
     },
     "rw": {
-        "before_call": ["Guhamagara ukurikira", "Abategereje iyi konteri: 1", "Kuva kuri iyi konteri", "Gusohoka"],
+        "before_call": [
+            "Guhamagara ukurikira",
+            "Abategereje iyi konteri: 1",
+            "Kuva kuri iyi konteri",
+            "Gusohoka muri konti",
+        ],
         "identity": ["Umwirondoro n'urupapuro rw'inzira", "Kubika umwirondoro", "Pasiporo", "rwa CEPGL"],
         "decision": ["Kwemeza", "Kwanga", "Kohereza mu igenzura ryimbitse", "RW Abinjira n'Abasohoka — gusohoka"],
     },

@@ -54,7 +54,7 @@ def test_counter_one_stop_for_both_immigrations(login, station_id):
     page = _text(_post(rw, f"/counters/{c1}/call-next"))
     assert "P-001" in page
     assert "Identity and travel document" in page
-    assert "Waiting for RW DGIE to decide first." in _text(cd.get(f"/counters/{c1}"))
+    assert "Waiting for RW Immigration to decide first." in _text(cd.get(f"/counters/{c1}"))
 
     step_id = _step_id(page, "identity")
     bad = _post(

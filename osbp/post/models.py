@@ -54,4 +54,7 @@ class Agency(db.Model):
 
     @property
     def label(self) -> str:
-        return f"{self.country} {self.name}"
+        """What every page calls the agency: "CD Migration" (country and kind, translated), never its name's acronym."""
+        from osbp.i18n import agency_label
+
+        return agency_label(self)

@@ -18,8 +18,8 @@ from osbp.workflow.models import Route, RouteStep, StepKind
 POST_CODE = "RUSIZI-II"
 AGENCIES = [
     ("RW", "immigration", "RW-IMM", "DGIE"),
-    ("RW", "customs", "RW-CUS", "RRA Customs"),
-    ("RW", "health", "RW-HEA", "RBC Port Health"),
+    ("RW", "customs", "RW-CUS", "RRA"),
+    ("RW", "health", "RW-HEA", "RBC"),
     ("CD", "immigration", "CD-IMM", "DGM"),
     ("CD", "customs", "CD-CUS", "DGDA"),
     ("CD", "health", "CD-HEA", "PNHF"),
