@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from osbp.errors import Forbidden
+from osbp.errors import Conflict, Forbidden
 from osbp.extensions import db
 from osbp.i18n import station_name
 from osbp.queues.models import Seat, Station, TicketStatus
@@ -106,3 +106,40 @@ def ensure_can_view(crossing, user) -> None:
 def may_see_stations(user) -> bool:
     """The stations overview: supervisors and officers."""
     return user.is_supervisor or user.is_officer
+
+
+def ensure_may_readmit(crossing, task, user) -> None:
+    """Record a re-admission: an officer of the crossing's post whose agency holds the cleared exit step (the exit
+    country's own service; in practice its immigration). Seated or not: the person is taken back at that agency's
+    office, not through a ticket at a counter, and the task must not wait for a counter to open. Supervisors see the
+    task but do not record it; devices, gate officers and committee members never reach the routes (osbp/web.py).
+
+    ``task`` is the crossing's Readmission, None when it needs none (Conflict).
+    """
+    if user.post_id != crossing.post_id:
+        raise Forbidden(_("This crossing belongs to another post."), code="wrong_post")
+    if not user.is_officer:
+        raise Forbidden(
+            _("Only an officer of the exit country's agency can record a re-admission."), code="not_officer"
+        )
+    if task is None:
+        raise Conflict(
+            _(
+                "Crossing %(id)s has no re-admission to record: nobody was turned back after the exit.",
+                id=crossing.id,
+            ),
+            code="no_readmission",
+        )
+    if user.agency_id != task.agency_id:
+        raise Forbidden(
+            _(
+                "Only %(agency)s, whose officers let this person out, can record the re-admission.",
+                agency=task.agency.label,
+            ),
+            code="wrong_agency",
+        )
+
+
+def may_see_readmissions(user) -> bool:
+    """The re-admission block of the counter pages: officers (each sees their own agency's tasks)."""
+    return user.is_officer

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from osbp.api import controllers, public  # noqa: E402,F401
+from osbp.api import controllers, public, readmissions  # noqa: E402,F401

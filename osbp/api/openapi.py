@@ -43,6 +43,51 @@ def document() -> dict:
                     "responses": {"200": {"description": "The crossing", "content": _json("Crossing")}, **errors},
                 }
             },
+            "/crossings/{crossing_id}/readmission": {
+                "post": {
+                    "summary": "Record that the exit country took back a person refused or gone after the exit",
+                    "description": "For an officer of the agency whose exit step was cleared (seated or not). "
+                    "Closes the re-admission task and annuls the exit (a step event exit_annulled); audited as "
+                    "crossing.readmitted. 403 wrong_agency / not_officer / wrong_post, 404 crossing_not_found, "
+                    "409 no_readmission (nothing to re-admit) or readmission_recorded (already recorded).",
+                    "parameters": [_id("crossing_id")],
+                    "requestBody": {
+                        "required": False,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"note": {"type": "string", "maxLength": 500, "nullable": True}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The re-admission, recorded",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "crossing_id": {"type": "integer"},
+                                            "country": {"type": "string", "example": "RW"},
+                                            "agency": {"type": "string", "example": "RW-IMM"},
+                                            "reason": {"type": "string", "enum": ["refused", "no_show"]},
+                                            "exit_step_id": {"type": "integer"},
+                                            "created_at": {"type": "string", "format": "date-time"},
+                                            "recorded_at": {"type": "string", "format": "date-time"},
+                                            "recorded_by": {"type": "integer"},
+                                            "note": {"type": "string", "nullable": True},
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        **errors,
+                    },
+                }
+            },
             "/stations": {
                 "get": {
                     "summary": "Stations with the step kinds they serve and their queue length",

@@ -20,6 +20,7 @@ from osbp.i18n import AGENCY_KIND_LABELS, CATEGORY_LABELS, COUNTRY_NAMES, statio
 from osbp.live import texts
 from osbp.queues import operations as queues
 from osbp.queues.models import CATEGORY_LETTERS, Station, Ticket, station_step_kinds
+from osbp.queues.readmissions import open_rows as open_readmissions
 from osbp.types import utcnow
 from osbp.workflow.models import Crossing, Step, StepEvent, StepKind
 
@@ -358,4 +359,6 @@ def supervisor_state(post, target_minutes: int) -> dict:
         "stations": stations,
         "waiting": sum(count for count, _oldest in by_queue.values()),
         "serving": len(serving),
+        # open re-admission tasks: an alert each until the exit country records it (osbp/queues/readmissions.py)
+        "readmissions": open_readmissions(post.id),
     }

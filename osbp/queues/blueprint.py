@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("queues", __name__)
 
-from osbp.queues import controllers  # noqa: E402,F401
+from osbp.queues import controllers, readmission_views  # noqa: E402,F401

@@ -200,6 +200,43 @@ class Step(db.Model):
         return self.referral_reason is not None
 
 
+class ReadmissionReason(StrEnum):
+    """Why the exit country must take the person back: refused by a later control, or gone (no-show) after the exit."""
+
+    REFUSED = "refused"
+    NO_SHOW = "no_show"
+
+
+class Readmission(db.Model):
+    """The exit country's task to take back a person it let out, opened when the crossing ends refused or as a
+    no-show after its exit step was cleared, and closed when an officer of the exit step's agency records the
+    re-admission (osbp/workflow/readmission.py)."""
+
+    __tablename__ = "readmissions"
+    # open tasks per agency: the counter pages' block and the supervisors' alerts (osbp/workflow/readmission.py)
+    __table_args__ = (Index("ix_readmissions_agency_id_recorded_at", "agency_id", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crossing_id: Mapped[int] = mapped_column(ForeignKey("crossings.id"), unique=True)
+    # The cleared exit step whose movement the re-admission annuls, its agency and country (the exit country).
+    exit_step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    country: Mapped[str] = mapped_column(String(2))
+    reason: Mapped[str] = mapped_column(String(16))  # ReadmissionReason
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    crossing: Mapped[Crossing] = relationship()
+    exit_step: Mapped[Step] = relationship()
+    agency: Mapped[Agency] = relationship(lazy="joined")
+
+    @property
+    def is_open(self) -> bool:
+        return self.recorded_at is None
+
+
 class StepEvent(db.Model):
     """Every change of state of a step, timestamped with the officer and station: dwell and service times come from here."""
 

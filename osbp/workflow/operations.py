@@ -24,7 +24,7 @@ from osbp.errors import Conflict, Invalid, NotFound
 from osbp.extensions import db
 from osbp.types import utcnow
 from osbp.validation import clean_reason
-from osbp.workflow import contract
+from osbp.workflow import contract, readmission
 from osbp.workflow.models import (
     AT_COUNTER,
     CATEGORIES,
@@ -128,7 +128,8 @@ def return_run(
 
 
 def end_as_no_show(crossing: Crossing, station_id: int, now, *, user=None) -> None:
-    """No-show policy "cancel": the crossing ends with status no_show, its open steps are cancelled."""
+    """No-show policy "cancel": the crossing ends with status no_show, its open steps are cancelled; after a cleared
+    exit the exit country gets a re-admission task (osbp/workflow/readmission.py)."""
     for step in crossing.steps:
         if step.station_id == station_id and step.status in AT_COUNTER:
             step_event(step, "no_show", now, user=user, station_id=station_id)
@@ -138,6 +139,7 @@ def end_as_no_show(crossing: Crossing, station_id: int, now, *, user=None) -> No
             step_event(step, "cancelled", now, detail={"reason": "no_show"})
     crossing.status = CrossingStatus.NO_SHOW
     crossing.ended_at = now
+    readmission.open_if_exit_cleared(crossing, CrossingStatus.NO_SHOW, now)
 
 
 def read_crossing_again(crossing_id: int) -> Crossing:
@@ -303,6 +305,7 @@ def _refuse_crossing(crossing: Crossing, reason: str, now) -> Moved:
         if other.status not in (StepStatus.CLEARED, StepStatus.REFUSED):
             other.status = StepStatus.CANCELLED
             step_event(other, "cancelled", now)
+    readmission.open_if_exit_cleared(crossing, CrossingStatus.REFUSED, now)
     return Moved(ended=True)
 
 
