@@ -2,6 +2,11 @@
 
 - Officers, supervisors and admins join their own room, their post's room and their agency's; supervisors and
   admins also the post's supervisor room.
+- A station's room (``station:<id>``: the joint counter's two officers see each other's calls and decisions) is joined
+  by the officers seated at that station when the socket connects, and by a supervisor or admin of the station's post
+  who asks for it (``io({auth: {station: <id>}})``). Nobody else: an officer who asks for another station, a gate
+  officer, a committee member or a device is not put in it. An officer who leaves the seat keeps the room until the
+  counter page notices (its next refresh is refused and it reloads, which closes the socket).
 - Board devices join their own room and the post's public board room, nothing else.
 - Gate officers and committee members (every role but officer, supervisor, admin) join their own room only.
 - Kiosk devices join their own room; after a status lookup they ``watch`` one ticket's public room.
@@ -40,7 +45,25 @@ def connect(auth=None):
         join_room(events.agency_room(current_user.agency_id))
     if current_user.is_supervisor:
         join_room(events.supervisor_room(current_user.post_id))
+    station_id = station_to_follow(current_user, auth)
+    if station_id is not None:
+        join_room(events.station_room(station_id))
     return True
+
+
+def station_to_follow(user, auth) -> int | None:
+    """The station whose room this socket joins: an officer's own seat; the station a supervisor of its post asks for."""
+    from osbp import permissions
+    from osbp.extensions import db
+    from osbp.queues.models import Station
+
+    if user.is_officer:
+        return permissions.seated_station_id(user)
+    asked = auth.get("station") if isinstance(auth, dict) else None
+    if not user.is_supervisor or isinstance(asked, bool) or not isinstance(asked, int):
+        return None
+    station = db.session.get(Station, asked)
+    return station.id if station is not None and station.post_id == user.post_id else None
 
 
 @socketio.on("watch")

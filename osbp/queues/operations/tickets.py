@@ -20,7 +20,17 @@ from osbp.audit import operations as audit
 from osbp.errors import Invalid, NotFound
 from osbp.extensions import db
 from osbp.queues import priority as ranking
-from osbp.queues.models import CATEGORY_LETTERS, CHANNELS, PRIORITY_KINDS, Stage, Ticket, TicketCounter, TicketStatus
+from osbp.queues.models import (
+    CATEGORY_LETTERS,
+    CHANNELS,
+    PRIORITY_KINDS,
+    Stage,
+    Station,
+    Ticket,
+    TicketCounter,
+    TicketStatus,
+    station_step_kinds,
+)
 from osbp.types import utcnow
 from osbp.workflow import operations as workflow
 
@@ -141,6 +151,22 @@ def enqueue(ticket: Ticket, step, *, stage: str = Stage.PRIMARY, now=None) -> No
         {"code": ticket.code, "status": TicketStatus.WAITING, "stage": stage},
         events.ticket_room(ticket.post_id, ticket.code),
         events.supervisor_room(ticket.post_id),
+        *(events.station_room(i) for i in _stations_serving(ticket.post_id, step.step_kind_id, stage)),
+    )
+
+
+def _stations_serving(post_id: int, step_kind_id: int, stage: str) -> list[int]:
+    """The stations whose line a ticket joins (their counter pages show the line's length)."""
+    return list(
+        db.session.scalars(
+            select(Station.id)
+            .join(station_step_kinds, station_step_kinds.c.station_id == Station.id)
+            .where(
+                Station.post_id == post_id,
+                Station.stage == stage,
+                station_step_kinds.c.step_kind_id == step_kind_id,
+            )
+        )
     )
 
 
