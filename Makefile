@@ -46,7 +46,7 @@ test: install
 	  $(BIN)/python -m pytest -q || exit 1; \
 	fi
 
-# Extract strings and merge them into the fr and rw catalogs (translate, then `make translations`).
+# Extract strings and merge them into every catalog (fr, rw, sw: translate, then `make translations`).
 messages: $(BIN)/activate
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o translations/messages.pot --no-location --sort-output --project osbp --version 0.1.0 \
 	  --copyright-holder "osbp contributors" .

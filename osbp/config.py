@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 (refused in production by validate())
-SUPPORTED_LOCALES = ("en", "fr", "rw")
+SUPPORTED_LOCALES = ("en", "fr", "rw", "sw")
 PRIORITY_KINDS = ("elderly", "pregnant", "disabled", "with_infant")
 NO_SHOW_POLICIES = ("requeue", "cancel")
 

@@ -11,7 +11,8 @@ from flask_login import current_user
 
 from osbp.config import SUPPORTED_LOCALES
 
-LANGUAGE_NAMES = {"rw": "Ikinyarwanda", "fr": "Français", "en": "English"}
+# In this order on every language switch: the two countries' languages, then Kiswahili (EAC), then English.
+LANGUAGE_NAMES = {"rw": "Ikinyarwanda", "fr": "Français", "sw": "Kiswahili", "en": "English"}
 
 CATEGORY_LABELS = {
     "traveller": _l("Traveller"),

@@ -1,4 +1,4 @@
-"""The traders' kiosk and the display board as pages: taking a ticket (once per tap), the three languages, documents
+"""The traders' kiosk and the display board as pages: taking a ticket (once per tap), the languages, documents
 and rights, and the strict CSP rules (no inline script or style; texts for the scripts come from the page)."""
 
 from __future__ import annotations
@@ -182,19 +182,19 @@ def test_live_pages_keep_the_strict_csp(app, login, page):
         asset.close()
 
 
-def test_board_page_has_every_label_in_three_languages(app):
+def test_board_page_has_every_label_in_four_languages(app):
     board = device_client(app, "board")
     html = board.get("/live/board").get_data(as_text=True)
     data = _json_block(html, "board-data")
-    assert data["locales"] == ["rw", "fr", "en"]
+    assert data["locales"] == ["rw", "fr", "sw", "en"]
     counter_one = next(s for s in data["stations"].values() if s["code"] == "C1")
-    assert counter_one["names"] == {"rw": "Konteri 1", "fr": "Guichet 1", "en": "Counter 1"}
-    assert data["labels"]["closed"] == {"rw": "Birafunze", "fr": "Fermé", "en": "Closed"}
+    assert counter_one["names"] == {"rw": "Konteri 1", "fr": "Guichet 1", "sw": "Dirisha 1", "en": "Counter 1"}
+    assert data["labels"]["closed"] == {"rw": "Birafunze", "fr": "Fermé", "sw": "Imefungwa", "en": "Closed"}
     assert data["state_url"] == "/api/v1/board"
     # headings side by side: each different translation once, each marked with its language
     now_calling = data["labels"]["now_calling"]
     spans, seen = "", set()
-    for lang in ("rw", "fr", "en"):
+    for lang in ("rw", "fr", "sw", "en"):
         if now_calling[lang] not in seen:
             seen.add(now_calling[lang])
             spans += f'<span lang="{lang}">{now_calling[lang]}</span>'

@@ -1,4 +1,4 @@
-"""What the kiosk and the boards say: documents to have ready, traders' rights, and labels in three languages.
+"""What the kiosk and the boards say: documents to have ready, traders' rights, and labels in four languages.
 
 Strings are lazy (``_l``) so they are translated when shown, in the language of the page or of each column of a
 board. The rights follow the Charter for Cross-Border Traders (EAC/COMESA).
@@ -11,8 +11,9 @@ from flask_babel import lazy_gettext as _l
 
 from osbp.config import SUPPORTED_LOCALES
 
-# The board shows every label in the post's languages side by side, Kinyarwanda first.
-BOARD_LOCALES = ("rw", "fr", "en")
+# The board shows every label in the post's languages side by side: the two countries' (Kinyarwanda first), then
+# Kiswahili (the EAC's, spoken by many traders from Goma and Bukavu), then English. Four fit a 1920×1080 board.
+BOARD_LOCALES = ("rw", "fr", "sw", "en")
 
 IDENTITY_DOCUMENT = _l("Your passport, national identity card or laissez-passer")
 RESIDENT_DOCUMENT = _l("Your CEPGL pass (border residents)")

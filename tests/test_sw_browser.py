@@ -1,0 +1,91 @@
+"""Kiswahili in a real browser (headless Chromium via Playwright): the traders' kiosk in sw, and the display board with
+its fourth language. Literal Kiswahili, not computed with the app's gettext. Screenshots land in test-artifacts/."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.test_browser import base_url  # noqa: F401
+from tests.test_browser_live import (  # noqa: F401  (fixtures)
+    BOARD_SCREEN,
+    KIOSK_SCREEN,
+    PORTRAIT_KIOSK,
+    browser,
+    in_viewport,
+    new_page,
+    open_device,
+    shot,
+)
+from tests.test_live import _fresh_limits, call, issue, seat  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def _overflowing(page, selector: str) -> list[str]:
+    """Texts under ``selector`` wider than their box (cut or spilling over)."""
+    return page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)]
+            .filter((el) => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
+            .map((el) => el.textContent.trim())""",
+        selector,
+    )
+
+
+@pytest.mark.parametrize("screen", [KIOSK_SCREEN, PORTRAIT_KIOSK], ids=["landscape", "portrait"])
+def test_the_kiosk_in_kiswahili(app, new_page, api, screen):  # noqa: F811
+    issue(api("supervisor-1"))
+    kiosk = new_page(screen, locale="sw-TZ")
+    open_device(kiosk, app, "kiosk", f"kiosk-sw-{screen['width']}")
+    kiosk.locator(".kiosk-langs a[data-lang=sw]").click()
+    kiosk.wait_for_selector("body[data-live=yes]")
+    assert kiosk.locator("html").get_attribute("lang") == "sw"
+    assert kiosk.locator(".kiosk-langs a[data-lang=sw]").inner_text() == "Kiswahili"
+    assert kiosk.locator(".kiosk-langs a[data-lang=sw]").get_attribute("aria-current") == "true"
+    expect(kiosk.locator(".take h1")).to_have_text("Chukua tiketi")
+    expect(kiosk.locator(".check h1")).to_have_text("Angalia tiketi yangu")
+    expect(kiosk.get_by_text("Unakwenda wapi?")).to_be_visible()
+    for name in ("Msafiri", "Mfanyabiashara", "Mkazi wa mpakani (pasi ya CEPGL)", "Dereva"):
+        expect(kiosk.get_by_role("button", name=name)).to_be_visible()
+    expect(kiosk.locator(".keypad .ok")).to_have_text("Angalia")
+    expect(kiosk.locator(".rights-strip h2")).to_have_text("Haki zako")
+    expect(kiosk.locator("#rights-strip").get_by_text("Unapewa risiti kwa kila malipo.")).to_be_visible()
+    for selector in (".kiosk-langs", ".categories", ".keypad .ok"):
+        assert in_viewport(kiosk, selector), selector
+    assert not _overflowing(kiosk, ".category-name, .kiosk-langs a, .keypad .ok, .take h1, .check h1")
+    shot(kiosk, f"kiosk-home-sw-{screen['width']}")
+
+    kiosk.locator("#code").fill("t1")
+    kiosk.get_by_role("button", name="Angalia", exact=True).click()
+    expect(kiosk.locator("#status")).to_have_attribute("data-status", "waiting")
+    expect(kiosk.locator("#s-code")).to_have_text("T-001")
+    expect(kiosk.locator("#s-position")).to_have_text("Na.\u00a01")  # the script's text, in the page's language
+    expect(kiosk.get_by_text("Tafadhali subiri. Namba yako itaitwa kwenye skrini.")).to_be_visible()
+    assert kiosk.locator("html").get_attribute("lang") == "sw"
+    assert "ticket=T-001" in kiosk.locator(".kiosk-langs a[data-lang=fr]").get_attribute("href")
+    shot(kiosk, f"kiosk-status-sw-{screen['width']}", full_page=True)
+    assert not any(kiosk.errors), kiosk.errors
+
+
+def test_the_board_shows_kiswahili_as_its_fourth_language(app, new_page, api, station_id):  # noqa: F811
+    board = new_page(BOARD_SCREEN)
+    open_device(board, app, "board", "board-sw")
+    heading = board.locator("section.now h1 span")
+    assert [heading.nth(i).get_attribute("lang") for i in range(heading.count())] == ["rw", "fr", "sw", "en"]
+    expect(board.locator("section.now h1 span[lang=sw]")).to_have_text("Anayeitwa sasa")
+    expect(board.locator("section.history h2 span[lang=sw]")).to_have_text("Walioitwa hivi karibuni")
+    expect(board.locator("section.waits h2 span[lang=sw]")).to_have_text("Muda wa kusubiri")
+
+    officer = api("rw-immigration-1")
+    seat(officer, station_id("C1"))
+    issue(api("supervisor-1"))
+    call(officer, station_id("C1"))
+    expect(board.locator("#now-code")).to_have_text("T-001")
+    station = board.locator("#now-station [lang=sw]")
+    if station.count():  # the station's name in each language, when the board shows them
+        expect(station.first).to_have_text("Dirisha 1")
+    for selector in ("section.now h1", "section.history h2", "section.waits h2", "#now-code"):
+        assert in_viewport(board, selector), selector
+    assert not _overflowing(board, "section.now h1, section.history h2, section.waits h2, .waits-list li")
+    assert not any(board.errors), board.errors
+    shot(board, "board-four-languages")
