@@ -21,7 +21,8 @@ from osbp.extensions import csrf, db, login_manager
 from osbp.i18n import template_helpers
 
 # The only endpoints reachable without logging in (SecureDrop's _insecure_views habit). The device link logs a
-# board or kiosk in; the ticket status is the kiosk's and phones' public lookup (rate-limited, no personal data).
+# board or kiosk in; the ticket status is the kiosk's and phones' public lookup, and /t/<code> (live.phone, polling
+# live.phone_status) the page a ticket's QR code opens (both rate-limited, no personal data).
 PUBLIC_ENDPOINTS = frozenset(
     {
         "auth.login",
@@ -31,6 +32,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "queues.health",
         "live.device_login",
         "api.ticket_status",
+        "live.phone",
+        "live.phone_status",
     }
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -541,7 +541,8 @@ def test_kiosk_issues_without_a_user(app):
         db.session.remove()
 
 
-def test_qr_code_carries_only_the_ticket_code(app, login):
+def test_qr_code_opens_the_tickets_phone_page(app, login):
+    """The QR holds the address of the ticket's public page: its code, the post and the service day, nothing else."""
     desk = login("supervisor-1")
     page = desk.post(
         "/desk/tickets",
@@ -552,16 +553,22 @@ def test_qr_code_carries_only_the_ticket_code(app, login):
     assert "Priority: Person with a disability" in page
     assert "Place in line: 1" in page
     src = re.search(r'<img class="ticket-qr" src="([^"]+)"', page).group(1).replace("&amp;", "&")
-    assert src == ticket_qr_data_uri("T-001")
     assert src.startswith("data:image/svg+xml")
-    qr = ticket_qr("T-001")
-    assert qr.matrix == segno.make("T-001", micro=False, error="m", boost_error=True).matrix
-    assert qr.mode == "alphanumeric"  # letters, digits and "-" only: no room for anything else
-    svg = urllib.parse.unquote(src)
-    assert "<title" not in svg and "T-001" not in svg  # not even the code as text
-    for refused in ("Anna Maria Eriksson", "T-001 L898902C3", "", None):
+    with app.test_request_context():  # the test client's host, as the desk's page used it
+        post = db.session.scalar(select(Post))
+        day = queues.service_date(post)
+        assert src == ticket_qr_data_uri("T-001", post_code=post.code, day=day)
+        url = f"http://localhost/t/T-001?post={post.code}&day={day.isoformat()}"
+        qr = ticket_qr("T-001", post_code=post.code, day=day)
+        assert qr.matrix == segno.make(url, micro=False, error="m", boost_error=True).matrix
+        svg = urllib.parse.unquote(src)
+        assert "<title" not in svg and "T-001" not in svg  # not even the code as text
+        for refused in ("Anna Maria Eriksson", "T-001 L898902C3", "", None):
+            with pytest.raises(ValueError):
+                ticket_qr(refused)
         with pytest.raises(ValueError):
-            ticket_qr(refused)
+            ticket_qr("T-001", post_code="Anna Maria Eriksson")
+        db.session.remove()
 
 
 # --- pages ------------------------------------------------------------------------------------------------------

@@ -136,6 +136,8 @@ def test_public_endpoints_are_few_and_reachable(app, client):
         "queues.health",
         "live.device_login",  # a board's or kiosk's set-up link (tests/test_live.py)
         "api.ticket_status",  # the kiosk's public lookup: rate-limited, no personal data
+        "live.phone",  # /t/<code>, the page a ticket's QR opens (tests/test_phone_status.py): the same rules
+        "live.phone_status",  # what that page polls
     } >= PUBLIC_ENDPOINTS
     assert client.get("/login").status_code == 200
     assert client.get("/healthz").json == {"status": "ok"}

@@ -5,6 +5,7 @@ A device is a ``User`` with role ``board`` or ``kiosk`` and an unusable password
 session marked as a device session and redirects to the device's page, so the token does not stay in the address bar.
 Device sessions have no idle or absolute timeout (a board runs for weeks), but they die when the device's token is
 revoked or its sessions are (``revoke_device``). Devices reach only their own pages and sockets (deny by default).
+A kiosk whose link is opened with ``?print=1`` prints every ticket it issues (``prints_tickets``; docs/live.md).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ DEVICE_ENDPOINTS = {
 HOME_ENDPOINTS = {"board": "live.board", "kiosk": "live.kiosk"}
 DEVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 SESSION_KEY = "device_token_id"
+PRINT_KEY = "device_prints"  # a kiosk set up for silent printing (Chromium --kiosk --kiosk-printing)
 
 
 def unusable_password_hash() -> str:
@@ -82,15 +84,24 @@ def device_for_token(token: str) -> tuple[User, ApiToken] | None:
     return row.user, row
 
 
-def start_device_session(user: User, token: ApiToken) -> None:
-    """A fresh session for the device, remembering which token opened it."""
+def start_device_session(user: User, token: ApiToken, *, prints: bool = False) -> None:
+    """A fresh session for the device, remembering which token opened it and whether a kiosk prints its tickets."""
     session.clear()
     login_user(user, remember=False)
     now = int(time.time())
     session["login_at"] = now
     session["seen_at"] = now
     session[SESSION_KEY] = token.id
-    audit.record("device.login", user=user)
+    if prints and user.role == "kiosk":
+        session[PRINT_KEY] = True
+        audit.record("device.login", user=user, prints=True)
+    else:
+        audit.record("device.login", user=user)
+
+
+def prints_tickets() -> bool:
+    """This kiosk was set up for silent printing: its link was opened with ``?print=1``."""
+    return session.get(PRINT_KEY) is True and is_device_session()
 
 
 def is_device_session() -> bool:

@@ -1,6 +1,8 @@
-/* Traders' kiosk: the on-screen keypad, the ticket status (GET /api/v1/tickets/<code>/status) and its live updates.
+/* Traders' kiosk: choosing the direction then the category, the on-screen keypad, the ticket status
+ * (GET /api/v1/tickets/<code>/status) and its live updates, and printing the ticket on a kiosk set up for it.
  * After a lookup the socket watches the ticket's public room; any event for it reloads the status without reloading
- * the page. Every text comes from the page (#kiosk-data and the template), translated on the server.
+ * the page. Every text comes from the page (#kiosk-data and the template), translated on the server; the lookup asks
+ * for the kiosk's language (Accept-Language) so that its errors ("No ticket T-999 today.") come in it too.
  * After a while without a touch the kiosk goes back to its start screen in the default language. */
 (function () {
   "use strict";
@@ -27,10 +29,27 @@
     return template.split("%(" + name + ")s").join(String(value));
   }
 
-  // -- taking a ticket: one tap issues one ticket -----------------------------------------------------------------
+  // -- taking a ticket: where to first (nothing pre-selected), then who; one tap issues one ticket ------------------
 
   var takeForm = $("take-form");
+  var categories = $("categories");
+  function directionChosen() {
+    var chosen = takeForm.querySelector("input[name=direction]:checked");
+    categories.disabled = !chosen;
+    $("categories-hint").hidden = !!chosen;
+    return chosen;
+  }
   if (takeForm) {
+    takeForm.querySelectorAll("input[name=direction]").forEach(function (radio) {
+      radio.addEventListener("change", function () {
+        if (directionChosen() && categories.getBoundingClientRect().bottom > window.innerHeight) {
+          categories.scrollIntoView({ behavior: "smooth", block: "end" });
+        }
+      });
+    });
+    directionChosen();
+    // A page restored from the back-forward cache keeps its radio: the categories follow it.
+    window.addEventListener("pageshow", directionChosen);
     takeForm.addEventListener("submit", function () {
       var buttons = takeForm.querySelectorAll("button");
       setTimeout(function () {
@@ -63,18 +82,28 @@
     lookup(code, true);
   });
 
-  // A QR scanner (a keyboard to the browser) types the code and Enter anywhere on the page.
+  // A QR scanner (a keyboard to the browser) types what the QR holds and Enter anywhere on the page: the ticket's
+  // address (…/t/T-042?post=…&day=…) whose code is read out of it, or a bare code typed the same way.
+  var scanned = "";
+  function codeIn(text) {
+    var address = /\/t\/([A-Za-z]-?\d{1,5})(?:[/?#]|$)/.exec(text);
+    if (address) return address[1].toUpperCase();
+    return text.replace(/[^A-Za-z0-9-]/g, "").toUpperCase().slice(-8);
+  }
   document.addEventListener("keydown", function (event) {
     if (event.target === input || event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === "Enter" && input.value) {
       event.preventDefault();
+      scanned = "";
       lookup(input.value.trim(), true);
-    } else if (/^[A-Za-z0-9-]$/.test(event.key) && input.value.length < 8) {
-      input.value += event.key.toUpperCase();
+    } else if (event.key.length === 1 && scanned.length < 256) {
+      scanned += event.key;
+      input.value = codeIn(scanned);
     }
   });
 
   function showError(message) {
+    scanned = "";
     lookupError.textContent = message;
     lookupError.hidden = false;
   }
@@ -86,10 +115,14 @@
     statusScreen.dataset.status = status.status;
     fill("s-code", status.code);
     fill("s-message", status.message);
+    showDirection(status);
     fill("s-step", status.current_step ? status.current_step.label : null);
     fill("s-position", status.position ? format(labels.position, "position", status.position) : null);
-    if (status.estimated_wait_minutes !== null) {
-      fill("s-wait", format(labels.minutes, "minutes", status.estimated_wait_minutes));
+    if (status.unstaffed) {
+      fill("s-wait", status.unstaffed_message); // "No officer at Counter 3 yet.": no minutes to promise
+    } else if (status.estimated_wait_minutes !== null) {
+      var minutes = (status.estimated_wait_minutes === 1 && labels.minutes_one) || labels.minutes; // "about 1 min"
+      fill("s-wait", format(minutes, "minutes", status.estimated_wait_minutes));
     } else {
       fill("s-wait", status.status === "waiting" ? labels.unknown : null);
     }
@@ -127,6 +160,17 @@
     });
   }
 
+  function showDirection(status) {
+    var place = $("s-direction");
+    var flags = $("flags-" + status.direction);
+    place.textContent = "";
+    if (flags) place.appendChild(flags.content.cloneNode(true));
+    var name = document.createElement("span");
+    name.className = "status-direction-name";
+    name.textContent = status.direction_label;
+    place.appendChild(name);
+  }
+
   function show(screen) {
     var onStatus = screen === "status";
     statusScreen.hidden = !onStatus;
@@ -136,7 +180,8 @@
 
   function lookup(code, fromKeypad) {
     var url = data.status_url.replace("CODE", encodeURIComponent(code)) + "?lang=" + data.lang;
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    var headers = { Accept: "application/json", "Accept-Language": data.lang };
+    return fetch(url, { credentials: "same-origin", headers: headers })
       .then(function (response) {
         return response.json().then(function (body) {
           return { ok: response.ok, body: body };
@@ -218,12 +263,23 @@
     }
   }
 
-  // -- back, print, idle -------------------------------------------------------------------------------------------
+  // -- printing, idle ---------------------------------------------------------------------------------------------
 
-  var print = $("print");
-  if (print) print.addEventListener("click", function () {
-    window.print();
-  });
+  // A kiosk set up for printing (its link opened with ?print=1, Chromium --kiosk --kiosk-printing) prints the new
+  // ticket once, as soon as its QR code is drawn; the address then loses &issued=1 so a reload does not print again.
+  function printTicket() {
+    var qr = document.querySelector("#printed-ticket .pt-qr");
+    var go = function () {
+      window.print();
+      document.body.dataset.printed = "yes";
+      if (window.history.replaceState) {
+        window.history.replaceState(null, "", window.location.href.replace(/([?&])issued=1(&|$)/, "$1").replace(/[?&]$/, ""));
+      }
+    };
+    if (!qr || qr.complete) setTimeout(go, 0);
+    else qr.addEventListener("load", go, { once: true });
+  }
+  if (data.auto_print) printTicket();
 
   var idleTimer = null;
   function resetIdle() {
