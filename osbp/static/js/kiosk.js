@@ -273,7 +273,8 @@
       window.print();
       document.body.dataset.printed = "yes";
       if (window.history.replaceState) {
-        window.history.replaceState(null, "", window.location.href.replace(/([?&])issued=1(&|$)/, "$1").replace(/[?&]$/, ""));
+        var address = window.location.href.replace(/([?&])issued=1(&|$)/, "$1").replace(/[?&]$/, "");
+        window.history.replaceState(null, "", address);
       }
     };
     if (!qr || qr.complete) setTimeout(go, 0);

@@ -13,10 +13,15 @@
     return document.getElementById(id);
   }
 
-  function text(id, value) {
+  // Only what changed is written: a screen reader announces the live part (#p-now) when it really changes.
+  function set(id, value) {
     var element = $(id);
-    element.textContent = value || "";
-    element.hidden = !value;
+    if (element.textContent !== value) element.textContent = value;
+  }
+
+  function text(id, value) {
+    set(id, value || "");
+    $(id).hidden = !value;
   }
 
   function list(id, items, className) {
@@ -35,24 +40,27 @@
     var view = body.view;
     var before = document.body.dataset.tone;
     document.body.dataset.tone = view.tone;
-    $("p-code").textContent = status.code;
-    $("p-headline").textContent = view.headline;
+    set("p-code", status.code);
+    set("p-headline", view.headline);
     text("p-detail", view.detail);
     text("p-message", view.message);
-    $("p-step").textContent = status.current_step ? status.current_step.label : "—";
+    set("p-step", status.current_step ? status.current_step.label : "—");
     var places = status.station ? [status.station] : status.stations;
-    $("p-station").textContent = places.length
-      ? places
-          .map(function (place) {
-            return place.name;
-          })
-          .join(" / ")
-      : "—";
+    set(
+      "p-station",
+      places.length
+        ? places
+            .map(function (place) {
+              return place.name;
+            })
+            .join(" / ")
+        : "—"
+    );
     list("p-steps", status.steps, function (step) {
       return "route-step " + step.state;
     });
     list("p-documents", status.documents);
-    $("p-updated").textContent = view.updated;
+    set("p-updated", view.updated);
     if (view.tone === "called" && before !== "called") ring();
     finished = view.tone === "done" || view.tone === "closed";
   }
