@@ -174,3 +174,55 @@ def test_the_bilateral_pdf_in_sw_beside_french(app, monkeypatch, tmp_path):
     text = " ".join(_text(report.content, tmp_path).split())
     for phrase in ("Ripoti ya muda wa kuvuka", "Walioanza kuvuka", "Jinsi ya kusoma ripoti hii", "Passages commencés"):
         assert phrase in text, phrase
+
+
+# -- the phone page (/t/<code>) and the kiosk's lookup -----------------------------------------------------------------
+
+
+def _headline(html: str) -> str:
+    return re.search(r'<p class="phone-headline" id="p-headline">([^<]*)</p>', html).group(1)
+
+
+def test_the_phone_page_in_sw(app, api, station_id):
+    from tests.test_live import call, issue, seat
+
+    desk = api("supervisor-1")
+    for _ in range(4):
+        issue(desk)
+    phone = app.test_client()
+    first = phone.get("/t/T-001", headers={"Accept-Language": "sw-TZ,sw;q=0.9"}).get_data(as_text=True)
+    _assert_sw(first, ["Tafadhali subiri. Namba yako itaitwa kwenye skrini.", "Rwanda → DR Kongo"])
+    assert _headline(first) == "Wewe ndiye unayefuata."
+
+    rw = api("rw-immigration-1")
+    seat(rw, station_id("C1"))
+    assert _headline(phone.get("/t/T-004?lang=sw").get_data(as_text=True)) == "Kuna watu 3 mbele yako"
+    assert _headline(phone.get("/t/T-002?lang=sw").get_data(as_text=True)) == "Kuna mtu 1 mbele yako"
+    assert re.fullmatch(r"takriban dakika \d+", phone.get("/t/T-004/status?lang=sw").json["view"]["detail"])
+    call(rw, station_id("C1"))
+    assert _headline(phone.get("/t/T-001?lang=sw").get_data(as_text=True)) == "Nenda kwenye Dirisha 1 sasa."
+
+
+def test_the_phone_pages_errors_in_sw(app, api):
+    from tests.test_live import issue
+
+    phone = app.test_client()
+    missing = phone.get("/t/T-999?lang=sw")
+    assert missing.status_code == 404
+    assert '<p class="phone-error" role="alert">Hakuna tiketi T-999 leo.</p>' in missing.get_data(as_text=True)
+    issue(api("supervisor-1"))
+    config = app.config["OSBP"]
+    app.config["OSBP"] = config.replace(status_rate_per_minute=1)
+    try:
+        assert phone.get("/t/T-001?lang=sw").status_code == 200
+        limited = phone.get("/t/T-001/status?lang=sw")
+        assert limited.status_code == 429
+        assert limited.json["error"]["message"] == "Maombi ni mengi mno. Subiri kidogo kisha ujaribu tena."
+    finally:
+        app.config["OSBP"] = config
+
+
+def test_the_kiosks_lookup_answers_in_sw(app):
+    kiosk = device_client(app, "kiosk")
+    response = kiosk.get("/api/v1/tickets/T-999/status?lang=sw", headers={"Accept-Language": "sw"})
+    assert response.status_code == 404 and response.json["error"]["message"] == "Hakuna tiketi T-999 leo."

@@ -1,5 +1,6 @@
-"""Kiswahili in a real browser (headless Chromium via Playwright): the traders' kiosk in sw, and the display board with
-its fourth language. Literal Kiswahili, not computed with the app's gettext. Screenshots land in test-artifacts/."""
+"""Kiswahili in a real browser (headless Chromium via Playwright): the traders' kiosk and the phone page in sw, and the
+display board with its fourth language. Literal Kiswahili, not computed with the app's gettext. Screenshots land in
+test-artifacts/."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.test_browser_live import (  # noqa: F401  (fixtures)
     open_device,
     shot,
 )
+from tests.test_kiosk_browser import PHONE
 from tests.test_live import _fresh_limits, call, issue, seat  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -35,7 +37,7 @@ def _overflowing(page, selector: str) -> list[str]:
 @pytest.mark.parametrize("screen", [KIOSK_SCREEN, PORTRAIT_KIOSK], ids=["landscape", "portrait"])
 def test_the_kiosk_in_kiswahili(app, new_page, api, screen):  # noqa: F811
     issue(api("supervisor-1"))
-    kiosk = new_page(screen, locale="sw-TZ")
+    kiosk = new_page(screen, locale="en-GB")  # the browser asks for English; the kiosk is switched to Kiswahili
     open_device(kiosk, app, "kiosk", f"kiosk-sw-{screen['width']}")
     kiosk.locator(".kiosk-langs a[data-lang=sw]").click()
     kiosk.wait_for_selector("body[data-live=yes]")
@@ -45,6 +47,8 @@ def test_the_kiosk_in_kiswahili(app, new_page, api, screen):  # noqa: F811
     expect(kiosk.locator(".take h1")).to_have_text("Chukua tiketi")
     expect(kiosk.locator(".check h1")).to_have_text("Angalia tiketi yangu")
     expect(kiosk.get_by_text("Unakwenda wapi?")).to_be_visible()
+    expect(kiosk.locator("#categories-hint")).to_have_text("Kwanza chagua unakokwenda.")
+    expect(kiosk.locator(".direction-to")).to_have_text(["DR Kongo", "Rwanda"])
     for name in ("Msafiri", "Mfanyabiashara", "Mkazi wa mpakani (pasi ya CEPGL)", "Dereva"):
         expect(kiosk.get_by_role("button", name=name)).to_be_visible()
     expect(kiosk.locator(".keypad .ok")).to_have_text("Angalia")
@@ -55,16 +59,57 @@ def test_the_kiosk_in_kiswahili(app, new_page, api, screen):  # noqa: F811
     assert not _overflowing(kiosk, ".category-name, .kiosk-langs a, .keypad .ok, .take h1, .check h1")
     shot(kiosk, f"kiosk-home-sw-{screen['width']}")
 
+    # An error of the lookup comes in Kiswahili, whatever the browser's language.
+    kiosk.locator("#code").fill("T-999")
+    kiosk.locator(".keypad .ok").click()
+    expect(kiosk.locator("#lookup-error")).to_have_text("Hakuna tiketi T-999 leo.")
+
     kiosk.locator("#code").fill("t1")
     kiosk.get_by_role("button", name="Angalia", exact=True).click()
     expect(kiosk.locator("#status")).to_have_attribute("data-status", "waiting")
     expect(kiosk.locator("#s-code")).to_have_text("T-001")
     expect(kiosk.locator("#s-position")).to_have_text("Na.\u00a01")  # the script's text, in the page's language
+    expect(kiosk.locator("#s-direction")).to_contain_text("Rwanda → DR Kongo")
     expect(kiosk.get_by_text("Tafadhali subiri. Namba yako itaitwa kwenye skrini.")).to_be_visible()
     assert kiosk.locator("html").get_attribute("lang") == "sw"
     assert "ticket=T-001" in kiosk.locator(".kiosk-langs a[data-lang=fr]").get_attribute("href")
     shot(kiosk, f"kiosk-status-sw-{screen['width']}", full_page=True)
-    assert not any(kiosk.errors), kiosk.errors
+
+    kiosk.get_by_role("link", name="Rudi").click()
+    kiosk.wait_for_selector("body[data-live=yes]")
+    kiosk.get_by_text("DR Kongo → Rwanda").click()
+    expect(kiosk.get_by_role("button", name="Mfanyabiashara")).to_be_enabled()
+    kiosk.get_by_role("button", name="Mfanyabiashara").click()
+    kiosk.wait_for_url("**ticket=T-002**")
+    expect(kiosk.get_by_text("Hii ndiyo tiketi yako. Tunza namba hii na uangalie skrini.")).to_be_visible()
+    expect(kiosk.locator("#s-direction")).to_contain_text("DR Kongo → Rwanda")
+    assert kiosk.locator("html").get_attribute("lang") == "sw"
+    shot(kiosk, f"kiosk-ticket-sw-{screen['width']}", full_page=True)
+    unexpected = [error for error in kiosk.errors if error and "T-999" not in error]  # the 404 looked up on purpose
+    assert not unexpected, unexpected
+
+
+def test_the_phone_page_in_kiswahili(app, new_page, api, station_id):  # noqa: F811
+    issue(api("supervisor-1"))
+    phone = new_page(PHONE, locale="sw-TZ")  # Accept-Language: sw-TZ
+    phone.goto("/t/T-001")
+    assert phone.locator("html").get_attribute("lang") == "sw"
+    expect(phone.locator("#p-code")).to_have_text("T-001")
+    expect(phone.locator("#p-headline")).to_have_text("Wewe ndiye unayefuata.")
+    expect(phone.locator("#p-message")).to_have_text("Tafadhali subiri. Namba yako itaitwa kwenye skrini.")
+    expect(phone.locator(".phone-direction-name")).to_have_text("Rwanda → DR Kongo")
+    expect(phone.locator(".phone-langs a[data-lang=sw]")).to_have_attribute("aria-current", "true")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(phone, "phone-waiting-sw", full_page=True)
+
+    rw = api("rw-immigration-1")
+    seat(rw, station_id("C1"))
+    call(rw, station_id("C1"))
+    phone.reload()
+    expect(phone.locator("#p-headline")).to_have_text("Nenda kwenye Dirisha 1 sasa.")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(phone, "phone-called-sw")
+    assert not any(phone.errors), phone.errors
 
 
 def test_the_board_shows_kiswahili_as_its_fourth_language(app, new_page, api, station_id):  # noqa: F811
