@@ -14,7 +14,6 @@ import json
 import re
 import subprocess
 import threading
-import time
 import zipfile
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -38,7 +37,6 @@ from tests.bilateral_day import DAY, local, run_day, summary
 from tests.bilateral_sample import HISTOGRAM, sample_report
 
 GENERATED_AT = datetime(2026, 12, 1, 6, 30, tzinfo=UTC)  # 08:30 at the post (Africa/Kigali, UTC+2)
-RENDER_SECONDS_LIMIT = 20  # a second or two on an idle machine; a table of people would take far longer
 
 
 def render(data: dict, langs) -> bytes:
@@ -110,17 +108,15 @@ def csv_tables(content: bytes) -> dict[str, list[list[str]]]:
 
 @pytest.fixture(scope="module")
 def rendered(app, tmp_path_factory):
-    """The sample rendered once per language set: (data, pdf bytes, pdftotext text, pages, seconds)."""
+    """The sample rendered once per language set: (data, pdf bytes, pdftotext text, pages)."""
     out = {}
     tmp = tmp_path_factory.mktemp("pdf")
     with app.app_context():
         data = sample_report()
         for langs in (("fr", "en"), ("en",), ("rw", "fr")):
-            started = time.perf_counter()
             content = render(data, langs)
-            seconds = time.perf_counter() - started
             name = "-".join(langs) + ".pdf"
-            out[langs] = (data, content, pdf_text(content, tmp, name), page_count(content, tmp), seconds)
+            out[langs] = (data, content, pdf_text(content, tmp, name), page_count(content, tmp))
     return out
 
 
@@ -128,7 +124,7 @@ def rendered(app, tmp_path_factory):
 
 
 def test_pdf_shows_the_sample_figures_as_french_writes_them(ctx, rendered):
-    data, _content, text, _pages, _seconds = rendered[("fr", "en")]
+    data, _content, text, _pages = rendered[("fr", "en")]
     volume = data["sections"]["volume"]
     release = data["sections"]["release"]
     total = sum(day["total"] for day in volume["by_day"])  # every day of the sample is 5 or more
@@ -154,7 +150,7 @@ def test_pdf_shows_the_sample_figures_as_french_writes_them(ctx, rendered):
 
 
 def test_labels_in_both_languages_side_by_side(rendered):
-    _data, _content, text, _pages, _seconds = rendered[("fr", "en")]
+    _data, _content, text, _pages = rendered[("fr", "en")]
     lines = text.splitlines()
     assert any("Commerçant / Trader" in line for line in lines)
     assert any("Poste frontalier à arrêt unique / One Stop Border Post" in line for line in lines)
@@ -166,14 +162,14 @@ def test_labels_in_both_languages_side_by_side(rendered):
 
 
 def test_one_language_shows_only_that_language(ctx, rendered):
-    _data, _content, text, _pages, _seconds = rendered[("en",)]
+    _data, _content, text, _pages = rendered[("en",)]
     assert "Trader" in text and "Commerçant" not in text and "Français" not in text
     assert shows_row(text, "Crossings in the period", "25,356", "en")
     assert shows_row(text, "Median (min)", "27.3", "en")
 
 
 def test_kinyarwanda_first_writes_numbers_the_kinyarwanda_way(ctx, rendered):
-    _data, _content, text, _pages, _seconds = rendered[("rw", "fr")]
+    _data, _content, text, _pages = rendered[("rw", "fr")]
     assert "Ikinyarwanda | Français" in text
     assert shows_row(text, "Crossings in the period", "25.356", "rw")
     assert shows_row(text, "Median (min)", "27,3", "rw")
@@ -192,7 +188,7 @@ def test_every_page_has_its_number_of_the_total_and_the_data_hash(ctx, rendered)
 
 
 def test_cover_names_countries_post_period_languages_generation_and_hash(ctx, rendered):
-    data, _content, text, _pages, _seconds = rendered[("fr", "en")]
+    data, _content, text, _pages = rendered[("fr", "en")]
     cover = text.split("\f")[0]
     for expected in ("Rwanda (RW)", "RD Congo / DR Congo (CD)", "Rusizi II", "Ruzizi II", "RUSIZI-II"):
         assert expected in cover
@@ -206,7 +202,7 @@ def test_cover_names_countries_post_period_languages_generation_and_hash(ctx, re
 
 
 def test_attached_json_is_the_canonical_data_whose_hash_is_printed(rendered, tmp_path):
-    data, content, text, _pages, _seconds = rendered[("fr", "en")]
+    data, content, text, _pages = rendered[("fr", "en")]
     attached = attachment(content, tmp_path, "report-data.json")
     assert attached == canonical_json(data)
     assert json.loads(attached) == data
@@ -217,11 +213,6 @@ def test_render_refuses_a_hash_that_is_not_the_datas(ctx):
     data = sample_report()
     with pytest.raises(ValueError):
         render_pdf(data, ("fr", "en"), data_sha256="0" * 64, generated_at=GENERATED_AT)
-
-
-def test_render_is_fast(rendered):
-    for langs, (*_rest, seconds) in rendered.items():
-        assert seconds < RENDER_SECONDS_LIMIT, (langs, seconds)
 
 
 def test_sections_keep_the_report_order_after_a_trip_through_json(ctx, tmp_path):
@@ -336,7 +327,7 @@ def test_the_real_template_fetches_nothing_but_data_urls(ctx, monkeypatch):
 
 
 def test_csv_zip_has_every_table_with_the_same_numbers_as_the_pdf(ctx, rendered):
-    data, _content, text, _pages, _seconds = rendered[("fr", "en")]
+    data, _content, text, _pages = rendered[("fr", "en")]
     content = csv_zip(data, ("fr", "en"))
     tables = csv_tables(content)
     assert {"volume_by_day", "release_by_lane", "stages", "pattern_median_wait", "staffing_agencies"} <= set(tables)
@@ -367,7 +358,7 @@ def _group(cell: str) -> str:
 
 
 def test_csv_dates_are_iso_and_the_pdf_writes_them_in_the_language(ctx, rendered):
-    data, _content, text, _pages, _seconds = rendered[("fr", "en")]
+    data, _content, text, _pages = rendered[("fr", "en")]
     rows = csv_tables(csv_zip(data, ("fr", "en")))["volume_by_day"][1:]
     assert rows[0][0] == "2026-11-01" and len(rows) == 30
     assert re.search(r"\n\s*01/11/2026\s+45\s+71\s", text)
@@ -482,12 +473,11 @@ def test_chart_texts_are_escaped(ctx):
     assert any(t.text == 'R"<& → CD' for t in texts)
 
 
-def test_a_quarter_renders_within_bounds_with_dated_axis(ctx, tmp_path):
-    """A 92-day period: 92 rows in the daily table (over pages, with the header repeated), day/month on the chart."""
+def test_a_quarter_renders_with_dated_axis(ctx, tmp_path):
+    """A 92-day period: 92 rows in the daily table (over pages, with the header repeated), day/month on the chart.
+    (How long it takes is measured by bench/report.py, not here: docs/performance.md.)"""
     data = sample_report(days=92)
-    started = time.perf_counter()
     content = render(data, ("fr", "en"))
-    assert time.perf_counter() - started < RENDER_SECONDS_LIMIT
     text = pdf_text(content, tmp_path)
     assert "31/01/2027" in text and re.search(r"\n\s*31/01/2027\s+\d+", text)  # the last day's row
     svg = report_pdf.charts.daily_volume(data, Labels(("fr", "en"), "RW"))
