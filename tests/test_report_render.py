@@ -178,7 +178,7 @@ def test_kinyarwanda_first_writes_numbers_the_kinyarwanda_way(ctx, rendered):
 
 
 def test_every_page_has_its_number_of_the_total_and_the_data_hash(ctx, rendered):
-    for langs, (data, _content, text, pages, _seconds) in rendered.items():
+    for langs, (data, _content, text, pages) in rendered.items():
         digest = data_sha256(data)
         page_texts = [page for page in text.split("\f") if page.strip()]
         assert len(page_texts) == pages > 5, langs
