@@ -135,16 +135,19 @@ def test_waits_are_position_times_service_time_over_staffed_stations(hall):
     first, second, third, fourth = hall.issue(count=4)
     c1, c2, c3 = hall.station("C1").id, hall.station("C2").id, hall.station("C3").id
 
-    # Nobody seated: one station is assumed, and servers says 0.
+    # Nobody seated: no estimate, the queue is unstaffed (screens name the counters instead of minutes).
     assert estimator.ticket_wait(third, now=hall.now) == {
         "position": 3,
-        "wait_seconds": 360,
+        "wait_seconds": None,
         "station_ids": [c1, c2],
         "servers": 0,
+        "unstaffed": True,
     }
+    assert hall.waits()[c1] == {"length": 4, "wait_seconds": None, "unstaffed": 4}
     # A CD officer does not serve RW exit: C1 is not staffed for that queue yet.
     hall.seat("cd-immigration-1", "C1")
     assert estimator.ticket_wait(first, now=hall.now)["servers"] == 0
+    assert estimator.ticket_wait(first, now=hall.now)["unstaffed"] is True
     hall.seat("rw-immigration-1", "C1")
     hall.seat("rw-immigration-2", "C2")
     assert [estimator.ticket_wait(t, now=hall.now)["wait_seconds"] for t in (first, second, third, fourth)] == [
@@ -154,8 +157,8 @@ def test_waits_are_position_times_service_time_over_staffed_stations(hall):
         240,
     ]
     waits = hall.waits()
-    assert waits[c1] == waits[c2] == {"length": 4, "wait_seconds": 240}
-    assert waits[c3] == {"length": 0, "wait_seconds": 0}
+    assert waits[c1] == waits[c2] == {"length": 4, "wait_seconds": 240, "unstaffed": 0}
+    assert waits[c3] == {"length": 0, "wait_seconds": 0, "unstaffed": 0}
 
     # A paused station does not serve: one server left.
     queues.pause_station(hall.station("C2"), db.session.scalar(select(User).where(User.username == "supervisor-1")))
@@ -196,7 +199,13 @@ def test_called_and_finished_tickets(hall):
     c1 = hall.station("C1")
     queues.call_next(c1, officer)
     ticket = db.session.get(Ticket, ticket.id)
-    assert estimator.ticket_wait(ticket) == {"position": 0, "wait_seconds": 0, "station_ids": [c1.id], "servers": 1}
+    assert estimator.ticket_wait(ticket) == {
+        "position": 0,
+        "wait_seconds": 0,
+        "station_ids": [c1.id],
+        "servers": 1,
+        "unstaffed": False,
+    }
     ticket.status = "done"
     assert estimator.ticket_wait(ticket)["station_ids"] == []
 
@@ -314,9 +323,15 @@ def test_a_deployment_serves_cached_service_times_for_their_lifetime_then_the_ne
 def _whole_post_answer(ticket, now) -> dict:
     """ticket_wait() as it was: the ticket's entry in the whole post's estimate."""
     current = estimator.estimate(ticket.post_id, now)
-    position, wait, eligible, servers = current.tickets.get(ticket.id, (1, 0, (), 0))
+    position, wait, eligible, servers, unstaffed = current.tickets.get(ticket.id, (1, 0, (), 0, False))
     open_ids = [i for i in eligible if i in current.stations and current.stations[i].is_open]
-    return {"position": position, "wait_seconds": wait, "station_ids": open_ids, "servers": servers}
+    return {
+        "position": position,
+        "wait_seconds": wait,
+        "station_ids": open_ids,
+        "servers": servers,
+        "unstaffed": unstaffed,
+    }
 
 
 def test_one_ticket_answer_matches_the_whole_post_estimate(hall):
@@ -356,6 +371,7 @@ def test_one_ticket_answer_matches_the_whole_post_estimate(hall):
     answers = [estimator.ticket_wait(t, now=hall.now) for t in tickets]
     assert answers == [_whole_post_answer(t, hall.now) for t in tickets]
     assert len({a["position"] for a in answers}) > 10 and any(a["servers"] for a in answers)
+    assert {a["unstaffed"] for a in answers} == {True, False}  # e.g. CD health: nobody seated
 
 
 def test_a_ticket_status_costs_the_same_statements_however_long_the_lines(hall):

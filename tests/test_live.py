@@ -303,6 +303,8 @@ def test_board_gets_ticket_called_after_commit_and_never_personal_data(app, api,
 
     health = api("cd-health-1")
     seat(health, c3)
+    seated = events_of(live)  # an officer sitting down changes the waits: the board fetches them again
+    assert seated == [{"type": "station.seats_changed", "data": {"station": "Counter 3", "station_id": c3}}]
     failed = health.post(f"/api/v1/stations/{c3 + 999}/call-next")
     assert failed.status_code == 404
     assert events_of(live) == []  # nothing leaves a failed request
@@ -310,7 +312,7 @@ def test_board_gets_ticket_called_after_commit_and_never_personal_data(app, api,
     call(health, c3)
     later = events_of(live)
     assert later == [{"type": "ticket.called", "data": {"code": "T-001", "station": "Counter 3", "station_id": c3}}]
-    for message in received + later:
+    for message in received + seated + later:
         assert set(message.get("data", {})) <= events.PUBLIC_KEYS
         text = json.dumps(message)
         assert not any(value in text for value in PERSONAL), text
@@ -440,6 +442,8 @@ def test_status_is_public_and_carries_no_personal_data(app, api, station_id):
         "steps",
         "position",
         "estimated_wait_minutes",
+        "unstaffed",
+        "unstaffed_message",
         "station",
         "stations",
         "fees",
@@ -528,11 +532,15 @@ def test_board_state_api(app, api, station_id):
     through_counter_one(api, station_id)
     state = board.get("/api/v1/board").json
     assert state["calls"] == [
-        {"code": "T-001", "station_id": station_id("C1"), "station_code": "C1", "station": "Counter 1"}
+        {"code": "T-001", "station_id": station_id("C1"), "station_code": "C1", "station": "Counter 1", "recall": False}
     ]
     by_code = {q["station_code"]: q for q in state["queues"]}
     assert set(by_code) == {"C1", "C2", "C3", "C4", "C5"}  # public counters only
-    assert by_code["C3"]["waiting"] == 1 and by_code["C3"]["wait_minutes"] >= 1
+    # nobody is seated at Counter 3 (health): no minutes, the board says so (tests/test_honest_waits.py)
+    assert by_code["C3"]["waiting"] == 1 and by_code["C3"]["wait_minutes"] is None and by_code["C3"]["unstaffed"] == 1
+    seat(api("cd-health-1"), station_id("C3"))
+    by_code = {q["station_code"]: q for q in board.get("/api/v1/board").json["queues"]}
+    assert by_code["C3"]["wait_minutes"] >= 1 and by_code["C3"]["unstaffed"] == 0
     assert by_code["C1"]["waiting"] == 0
     assert not any(value in json.dumps(state) for value in PERSONAL)
 
@@ -551,6 +559,9 @@ def test_openapi_describes_the_public_status_and_the_board(client):
 
 def test_supervisor_live_view_shows_queues_stations_and_alerts(app, login, api, station_id, monkeypatch):
     through_counter_one(api, station_id)
+    seat(
+        api("cd-health-1"), station_id("C3")
+    )  # T-001's queue is staffed (unstaffed queues: tests/test_honest_waits.py)
     supervisor = login("supervisor-1")
     page = supervisor.get("/live/supervisor")
     assert page.status_code == 200

@@ -252,6 +252,7 @@ def test_no_show_policy_cancel_ends_the_crossing_clearly(app, api, station_id, c
         "wait_seconds": 0,
         "station_ids": [],
         "servers": 0,
+        "unstaffed": False,
     }
 
 

@@ -292,7 +292,11 @@ def _schemas() -> dict:
                             "state": {"type": "string", "enum": list(STATION_STATES)},
                             "step_kinds": {"type": "array", "items": {"$ref": "#/components/schemas/StepKind"}},
                             "queue_length": {"type": "integer"},
-                            "wait_seconds": {"type": "integer", "description": "Estimated wait of the last in line"},
+                            "wait_seconds": {
+                                "type": "integer",
+                                "nullable": True,
+                                "description": "Estimated wait of the last in line (null: nobody seated to serve it)",
+                            },
                             "seated": {"type": "array", "items": {"type": "string"}},
                         },
                     },
@@ -484,9 +488,18 @@ def _queue_schemas() -> dict:
             "type": "object",
             "properties": {
                 "position": {"type": "integer", "description": "1 = next; 0 = called or no longer waiting"},
-                "wait_seconds": integer,
-                "station_ids": {"type": "array", "items": integer, "description": "Stations that may call it"},
-                "servers": {"type": "integer", "description": "Of those, open and staffed for its step"},
+                "wait_seconds": {
+                    "type": "integer",
+                    "nullable": True,
+                    "description": "Estimated wait; null when unstaffed (no estimate for a queue nobody serves)",
+                },
+                "station_ids": {"type": "array", "items": integer, "description": "Open stations that may call it"},
+                "servers": {"type": "integer", "description": "Of those, not paused and staffed for its step"},
+                "unstaffed": {
+                    "type": "boolean",
+                    "description": "Waiting, and no officer of its step's agency is seated at any open station that "
+                    "may call it",
+                },
             },
         },
         "TicketWithWait": {"type": "object", "properties": {"ticket": _ref("Ticket"), "wait": _ref("Wait")}},
@@ -524,7 +537,17 @@ def _queue_schemas() -> dict:
                     "type": "array",
                     "items": {
                         "type": "object",
-                        "properties": {"station_id": integer, "length": integer, "wait_seconds": integer},
+                        "properties": {
+                            "station_id": integer,
+                            "length": integer,
+                            "wait_seconds": {
+                                "type": "integer",
+                                "nullable": True,
+                                "description": "Wait of the last in line with an estimate; 0 when nobody waits; "
+                                "null when everyone in the line is unstaffed",
+                            },
+                            "unstaffed": {"type": "integer", "description": "Of the line, tickets with no officer"},
+                        },
                     },
                 },
                 "service_times": {

@@ -158,7 +158,23 @@ def extend_openapi(document: dict) -> dict:
                 },
             },
             "position": {**nullable_int, "description": "1 = next to be called in its queue"},
-            "estimated_wait_minutes": nullable_int,
+            "estimated_wait_minutes": {
+                **nullable_int,
+                "description": "Waiting: the estimate, in whole minutes (at least 1). Null when not waiting, and when "
+                "unstaffed: never a number of minutes for a queue nobody serves",
+            },
+            "unstaffed": {
+                "type": "boolean",
+                "description": "Waiting in a queue with no officer of its step's agency seated at any open counter "
+                "that may call it: there is no estimate",
+            },
+            "unstaffed_message": {
+                "type": "string",
+                "nullable": True,
+                "example": "No officer at Counter 3 yet.",
+                "description": "When unstaffed: the sentence naming the counters (the open ones that will call it, "
+                "else every counter serving its step), to show where the wait goes. Null otherwise",
+            },
             "station": {**station, "nullable": True, "description": "Where to go now (when called)"},
             "stations": {"type": "array", "items": station, "description": "Where it will be called (waiting)"},
             "fees": {
@@ -174,7 +190,7 @@ def extend_openapi(document: dict) -> dict:
         "properties": {
             "calls": {
                 "type": "array",
-                "description": "Newest first: the current call and the six before it",
+                "description": "Newest first, one per ticket (its latest call): the current call and the six before it",
                 "items": {
                     "type": "object",
                     "properties": {
@@ -182,6 +198,7 @@ def extend_openapi(document: dict) -> dict:
                         "station_id": {"type": "integer"},
                         "station_code": {"type": "string"},
                         "station": {"type": "string"},
+                        "recall": {"type": "boolean", "description": 'This latest call was a recall (shown "again")'},
                     },
                 },
             },
@@ -193,8 +210,18 @@ def extend_openapi(document: dict) -> dict:
                         "station_id": {"type": "integer"},
                         "station_code": {"type": "string"},
                         "open": {"type": "boolean"},
-                        "waiting": {"type": "integer"},
-                        "wait_minutes": nullable_int,
+                        "state": {"type": "string", "enum": ["open", "paused", "closed"]},
+                        "waiting": {"type": "integer", "description": "Tickets in this counter's line"},
+                        "wait_minutes": {
+                            **nullable_int,
+                            "description": "Estimated wait of the last in line with an estimate (0: nobody waits). "
+                            "Null when the counter is not open, or when everyone in its line is unstaffed",
+                        },
+                        "unstaffed": {
+                            "type": "integer",
+                            "description": "Of those waiting, how many have no officer of their step's agency seated "
+                            'at any open counter that may call them (the board says "No officer yet")',
+                        },
                     },
                 },
             },

@@ -113,6 +113,7 @@ def ticket_wait(wait: dict) -> dict:
         "wait_seconds": wait["wait_seconds"],
         "station_ids": list(wait["station_ids"]),
         "servers": wait["servers"],
+        "unstaffed": wait.get("unstaffed", False),
     }
 
 

@@ -64,11 +64,12 @@ def _wait_minutes(seconds) -> int | None:
     return max(1, math.ceil(seconds / 60))
 
 
-def waiting_place(ticket: Ticket) -> tuple[int | None, int | None, list[Station]]:
-    """(position, estimated wait in minutes, stations that may call it) of a waiting ticket.
+def waiting_place(ticket: Ticket) -> tuple[int | None, int | None, list[Station], bool]:
+    """(position, estimated wait in minutes, open stations that may call it, unstaffed) of a waiting ticket.
 
     From the queues' estimator (``osbp.queues.estimator.ticket_wait``: priority order, transfers, staffed stations);
-    without it, the arrival order and no estimate.
+    without it, the arrival order and no estimate. Unstaffed: no officer of its step's agency is seated at any open
+    station that may call it, so there is no estimate (None), only the counters that will call it once staffed.
     """
     ticket_wait = _hook("osbp.queues.estimator", "ticket_wait")
     if ticket_wait is not None:
@@ -76,9 +77,11 @@ def waiting_place(ticket: Ticket) -> tuple[int | None, int | None, list[Station]
         ids = list(info.get("station_ids", ()))
         loaded = {s.id: s for s in db.session.scalars(select(Station).where(Station.id.in_(ids)))} if ids else {}
         stations = [loaded[i] for i in ids if i in loaded]  # one query, in the estimator's order
-        return info.get("position"), _wait_minutes(info.get("wait_seconds")), stations
+        unstaffed = bool(info.get("unstaffed"))
+        minutes = None if unstaffed else _wait_minutes(info.get("wait_seconds"))
+        return info.get("position"), minutes, stations, unstaffed
     stations = stations_serving(ticket.post_id, ticket.step_kind_id, ticket.stage) if ticket.step_kind_id else []
-    return _arrival_position(ticket), None, stations
+    return _arrival_position(ticket), None, [s for s in stations if s.is_open], False
 
 
 def _arrival_position(ticket: Ticket) -> int:
@@ -145,7 +148,7 @@ def ticket_status(ticket: Ticket) -> dict:
             {"label": step_label(step.step_kind), "state": "done" if done else "current" if step is current else "next"}
         )
     station = ticket.station if state == "called" else None
-    position, wait, serving = waiting_place(ticket) if state == "waiting" else (None, None, [])
+    position, wait, serving, unstaffed = waiting_place(ticket) if state == "waiting" else (None, None, [], False)
     kinds = {s.step_kind.agency.kind for s in crossing.steps}
     return {
         "code": ticket.code,
@@ -166,12 +169,31 @@ def ticket_status(ticket: Ticket) -> dict:
         "steps": steps,
         "position": position,
         "estimated_wait_minutes": wait,
+        "unstaffed": unstaffed,
+        "unstaffed_message": _unstaffed_message(ticket, serving) if unstaffed else None,
         "station": public_station(station) if station is not None else None,
         "stations": [public_station(s) for s in serving],
         "fees": {"due": [], "message": _("No fees recorded.")},
         "documents": texts.documents_for(crossing.category, kinds),
         "updated_at": utcnow().isoformat(),
     }
+
+
+def _unstaffed_message(ticket: Ticket, serving: list[Station]) -> str:
+    """ "No officer at Counter 3 yet.": the open counters that will call it, else every counter serving its step
+    (or the one it was transferred to)."""
+    stations = serving
+    if not stations and ticket.step_kind_id is not None:
+        stations = stations_serving(ticket.post_id, ticket.step_kind_id, ticket.stage)
+    if ticket.target_station_id is not None and not serving:
+        stations = [s for s in stations if s.id == ticket.target_station_id] or stations
+    return unstaffed_text(stations)
+
+
+def unstaffed_text(stations) -> str:
+    """ "No officer at Counter 3 yet." (several counters: "Counter 1 / Counter 2"), in the current language."""
+    names = " / ".join(station_name(s) for s in stations)
+    return _("No officer at %(stations)s yet.", stations=names or "—")
 
 
 def _status_message(state: str, station: Station | None, serving: list[Station]) -> str:
@@ -196,9 +218,10 @@ def _today_start(post):
 
 
 def recent_calls(post, limit: int = RECENT_CALLS) -> list[dict]:
-    """The last calls of the day, newest first: ``[{"code", "station_id", "station_code", "station"}]``."""
+    """The last calls of the day, newest first, one per ticket (its latest): ``[{"code", "station_id",
+    "station_code", "station", "recall"}]``; ``recall`` is true when that latest call was a recall ("again")."""
     rows = db.session.execute(
-        select(Ticket.code, Station.id, Station.code, Station.name, StepEvent.at)
+        select(Ticket.code, Station.id, Station.code, Station.name, StepEvent.kind)
         .select_from(StepEvent)
         .join(Step, Step.id == StepEvent.step_id)
         .join(Ticket, Ticket.crossing_id == Step.crossing_id)
@@ -212,36 +235,54 @@ def recent_calls(post, limit: int = RECENT_CALLS) -> list[dict]:
         .limit(limit * 4)  # a call at a joint counter writes one event per step there
     )
     calls, seen = [], set()
-    for code, station_id, station_code, name, at in rows:
-        key = (code, station_id, at)
-        if key in seen:
+    for code, station_id, station_code, name, kind in rows:
+        if code in seen:  # a ticket shows once, at its latest call (as the board does live)
             continue
-        seen.add(key)
-        calls.append({"code": code, "station_id": station_id, "station_code": station_code, "station": name})
+        seen.add(code)
+        calls.append(
+            {
+                "code": code,
+                "station_id": station_id,
+                "station_code": station_code,
+                "station": name,
+                "recall": kind == "recalled",
+            }
+        )
         if len(calls) == limit:
             break
     return calls
 
 
-def station_waits(post_id: int) -> dict[int, tuple[int, int | None]]:
-    """Station id → (tickets in its line, estimated wait of the last of them in minutes, None when unknown)."""
+def station_waits(post_id: int) -> dict[int, tuple[int, int | None, int]]:
+    """Station id → (tickets in its line, estimated wait in minutes, how many of them are unstaffed).
+
+    The wait is the last ticket's with an estimate: 0 for an empty line, None when unknown or when everyone in the
+    line is unstaffed (no officer seated for their step at any open station that may call them).
+    """
     queue_waits = _hook("osbp.queues.estimator", "queue_waits")
     if queue_waits is None:
-        return {i: (n, None) for i, n in queues.queue_lengths(post_id).items()}
-    return {
-        i: (line["length"], _wait_minutes(line["wait_seconds"]) if line["length"] else 0)
-        for i, line in queue_waits(post_id).items()
-    }
+        return {i: (n, None, 0) for i, n in queues.queue_lengths(post_id).items()}
+    out = {}
+    for i, line in queue_waits(post_id).items():
+        seconds = line["wait_seconds"]
+        minutes = None if seconds is None else _wait_minutes(seconds) if line["length"] else 0
+        out[i] = (line["length"], minutes, line.get("unstaffed", 0))
+    return out
 
 
 def board_queues(post) -> list[dict]:
-    """Per public counter (primary stage): its state, how many wait, the estimated wait. No personal data."""
+    """Per public counter (primary stage): its state, how many wait, the estimated wait. No personal data.
+
+    ``unstaffed`` counts those in its line with no officer seated for their step at any open counter; when that is
+    everyone, ``wait_minutes`` is None and the board says "No officer yet" instead of minutes. A counter that is not
+    open has no wait either (the board shows its state).
+    """
     waits = station_waits(post.id)
     out = []
     for station in queues.list_stations(post.id):
         if station.stage != "primary":
             continue
-        waiting, minutes = waits.get(station.id, (0, None))
+        waiting, minutes, unstaffed = waits.get(station.id, (0, None, 0))
         state = station_state(station)
         out.append(
             {
@@ -251,6 +292,7 @@ def board_queues(post) -> list[dict]:
                 "state": state,
                 "waiting": waiting,
                 "wait_minutes": minutes if state == "open" else None,
+                "unstaffed": unstaffed,
             }
         )
     return out
@@ -275,30 +317,45 @@ def _age_minutes(since, now) -> int:
     return max(0, int((now - since).total_seconds() // 60)) if since else 0
 
 
-def _queue_estimates(post_id: int) -> dict[tuple[int, str], int]:
-    """(step kind id, stage) → estimated wait in minutes of the last ticket in that queue (estimator's order)."""
+def _queue_estimates(post_id: int) -> dict[tuple[int, str], tuple[int | None, int]]:
+    """(step kind id, stage) → (estimated wait in minutes of the last ticket in that queue with an estimate, or None;
+    how many of its tickets are unstaffed), in the estimator's order."""
     estimate = _hook("osbp.queues.estimator", "estimate")
     if estimate is None:
         return {}
     tickets = estimate(post_id).tickets
-    waits: dict[tuple[int, str], int] = {}
+    waits: dict[tuple[int, str], tuple[int | None, int]] = {}
     rows = db.session.execute(
         select(Ticket.id, Ticket.step_kind_id, Ticket.stage).where(
             Ticket.post_id == post_id, Ticket.status == "waiting"
         )
     )
     for ticket_id, kind_id, stage in rows:
-        if ticket_id in tickets:
-            seconds = tickets[ticket_id][1]
-            waits[(kind_id, stage)] = max(waits.get((kind_id, stage), 0), _wait_minutes(seconds))
+        if ticket_id not in tickets:
+            continue
+        minutes, unstaffed = waits.get((kind_id, stage), (None, 0))
+        seconds = tickets[ticket_id][1]
+        if seconds is None:
+            unstaffed += 1
+        else:
+            minutes = max(minutes or 0, _wait_minutes(seconds))
+        waits[(kind_id, stage)] = (minutes, unstaffed)
     return waits
+
+
+def _serving_names(stations: list[Station], kind_id: int, stage: str) -> list[str]:
+    """The names of the stations serving a queue: the open ones, or all of them when none is open."""
+    serving = [s for s in stations if s.stage == stage and kind_id in {k.id for k in s.step_kinds}]
+    return [station_name(s) for s in [s for s in serving if s.is_open] or serving]
 
 
 def supervisor_state(post, target_minutes: int) -> dict:
     """Every queue (step kind and stage) with its length, longest wait so far and estimate; stations; alerts.
 
     A queue breaks its target when someone in it has waited longer than ``target_minutes``, or when the estimate for
-    its last ticket is longer.
+    its last ticket is longer (``alerts``). A queue is **unstaffed** when people wait in it and no officer of its
+    agency is seated at any open station serving it (``unstaffed``: one alert each, naming those stations).
+    ``queues`` lists the queues with someone waiting; ``empty_queues`` the others (shown collapsed).
     """
     now = utcnow()
     rows = db.session.execute(
@@ -309,14 +366,15 @@ def supervisor_state(post, target_minutes: int) -> dict:
     by_queue = {(kind_id, stage): (count, oldest) for kind_id, stage, count, oldest in rows}
     estimates = _queue_estimates(post.id)
     kinds = list(db.session.scalars(select(StepKind).where(StepKind.post_id == post.id).order_by(StepKind.id)))
-    queue_rows, alerts = [], []
+    all_stations = queues.list_stations(post.id)
+    queue_rows, empty_rows, alerts, unstaffed_alerts = [], [], [], []
     for kind in kinds:
         for stage in ("primary", "secondary"):
             count, oldest = by_queue.get((kind.id, stage), (0, None))
             if stage == "secondary" and not count:
                 continue  # secondary queues show only when someone is referred
             longest = _age_minutes(oldest, now) if count else None
-            estimate = estimates.get((kind.id, stage)) if count else None
+            estimate, unstaffed = estimates.get((kind.id, stage), (None, 0)) if count else (None, 0)
             breach = count > 0 and max(longest or 0, estimate or 0) > target_minutes
             row = {
                 "step_kind_id": kind.id,
@@ -326,10 +384,14 @@ def supervisor_state(post, target_minutes: int) -> dict:
                 "longest_minutes": longest,
                 "wait_minutes": estimate,
                 "breach": breach,
+                "unstaffed": unstaffed,
+                "stations": _serving_names(all_stations, kind.id, stage) if unstaffed else [],
             }
-            queue_rows.append(row)
+            (queue_rows if count else empty_rows).append(row)
             if breach:
                 alerts.append(row)
+            if unstaffed:
+                unstaffed_alerts.append(row)
     waits = station_waits(post.id)
     seated = queues.seated_officers(post.id)
     serving = dict(
@@ -338,8 +400,8 @@ def supervisor_state(post, target_minutes: int) -> dict:
         ).all()
     )
     stations = []
-    for station in queues.list_stations(post.id):
-        waiting, minutes = waits.get(station.id, (0, None))
+    for station in all_stations:
+        waiting, minutes, unstaffed = waits.get(station.id, (0, None, 0))
         stations.append(
             {
                 "station": station,
@@ -347,6 +409,7 @@ def supervisor_state(post, target_minutes: int) -> dict:
                 "state": station_state(station),
                 "waiting": waiting,
                 "wait_minutes": minutes,
+                "unstaffed": unstaffed,
                 "serving": serving.get(station.id),
                 "seated": seated.get(station.id, []),
             }
@@ -355,7 +418,9 @@ def supervisor_state(post, target_minutes: int) -> dict:
         "at": now,
         "target_minutes": target_minutes,
         "queues": queue_rows,
+        "empty_queues": empty_rows,
         "alerts": alerts,
+        "unstaffed": unstaffed_alerts,
         "stations": stations,
         "waiting": sum(count for count, _oldest in by_queue.values()),
         "serving": len(serving),

@@ -8,10 +8,14 @@
    ``OSBP_DEFAULT_SERVICE_SECONDS`` (180).
 2. **Servers**: the stations that could call the ticket (they serve its step kind at its stage, or the one station it
    was transferred to) that are open, not paused, and have an officer of that step's agency seated. With none, the
-   estimate counts one (a station has to open) and reports ``servers: 0``.
-3. **Position**: 1 + the waiting tickets ranked before it (``rank_at``, then id) that any of those stations could call.
-4. **Wait** = position × service time ÷ servers, in whole seconds. A station's wait is the wait of the last ticket in
-   its line (0 when nobody waits).
+   estimate counts one (a paused station has to resume) and reports ``servers: 0``.
+3. **Unstaffed**: no officer of the step's agency is seated at any open station that could call the ticket. Then
+   there is no estimate: ``wait_seconds`` is None and ``unstaffed`` True (screens say "no officer at Counter 3 yet",
+   never "about 3 min"). A paused station with its officer seated is staffed (it will resume).
+4. **Position**: 1 + the waiting tickets ranked before it (``rank_at``, then id) that any of those stations could call.
+5. **Wait** = position × service time ÷ servers, in whole seconds. A station's wait is the wait of the last ticket in
+   its line that has an estimate (0 when nobody waits, None when everyone in its line is unstaffed); its
+   ``unstaffed`` counts the tickets in its line without an officer.
 
 Service times move slowly and cost the most to compute (every visit of the window), so each process keeps them per
 post for ``OSBP_WAIT_CACHE_SECONDS`` (30; not under TESTING) and then computes them again in the background while
@@ -28,6 +32,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
@@ -158,13 +163,32 @@ class _Station:
     staffed_agencies: set = field(default_factory=set)
 
 
+class TicketEstimate(NamedTuple):
+    """One waiting ticket's place: ``wait_seconds`` is None when ``unstaffed``."""
+
+    position: int
+    wait_seconds: int | None
+    eligible: tuple[int, ...]  # the stations that could call it
+    servers: int  # of those, open, not paused and staffed for its step
+    unstaffed: bool  # no officer of its step's agency seated at any open station that could call it
+
+
 @dataclass
 class _Estimate:
     """Everything about one post's lines at one moment."""
 
     stations: dict[int, _Station]
-    # ticket id → (position, wait seconds, eligible station ids, servers)
-    tickets: dict[int, tuple[int, int, tuple[int, ...], int]]
+    tickets: dict[int, TicketEstimate]  # ticket id → its estimate
+
+
+def _servers_and_staffed(eligible, stations: dict[int, _Station], agency) -> tuple[int, bool]:
+    """(stations able to call now with an officer of ``agency`` seated, whether any open station has one seated)."""
+    staffed = [stations[i] for i in eligible if i in stations and agency in stations[i].staffed_agencies]
+    return sum(1 for s in staffed if s.can_call), any(s.is_open for s in staffed)
+
+
+def _wait(position: int, seconds: int, servers: int, staffed: bool) -> int | None:
+    return round(position * seconds / max(servers, 1)) if staffed else None
 
 
 def _stations(post_id: int) -> dict[int, _Station]:
@@ -220,51 +244,66 @@ def estimate(post_id: int, now=None) -> _Estimate:
         eligible = lines[key]
         position = 1 + sum(seen[other] for other in competitors[key])
         seen[key] += 1
-        servers = sum(
-            1
-            for i in eligible
-            if i in stations and stations[i].can_call and agency_of.get(kind) in stations[i].staffed_agencies
-        )
+        servers, staffed = _servers_and_staffed(eligible, stations, agency_of.get(kind))
         seconds = service.get((kind, stage), {"seconds": config.default_service_seconds})["seconds"]
-        tickets[ticket_id] = (position, round(position * seconds / max(servers, 1)), eligible, servers)
+        tickets[ticket_id] = TicketEstimate(
+            position, _wait(position, seconds, servers, staffed), eligible, servers, not staffed
+        )
     return _Estimate(stations=stations, tickets=tickets)
 
 
 def queue_waits(post_id: int, now=None) -> dict[int, dict]:
-    """Station id → {"length": tickets in its line, "wait_seconds": estimated wait of the last of them}."""
+    """Station id → {"length": tickets in its line, "wait_seconds": estimated wait of the last of them with an
+    estimate (0 when nobody waits; None when all of them are unstaffed), "unstaffed": those without an officer}."""
     current = estimate(post_id, now)
-    result = {station_id: {"length": 0, "wait_seconds": 0} for station_id in current.stations}
-    for _position, wait, eligible, _servers in current.tickets.values():
-        for station_id in eligible:
+    result = {station_id: {"length": 0, "wait_seconds": 0, "unstaffed": 0} for station_id in current.stations}
+    for ticket in current.tickets.values():
+        for station_id in ticket.eligible:
             if station_id in result:
                 line = result[station_id]
                 line["length"] += 1
-                line["wait_seconds"] = max(line["wait_seconds"], wait)
+                if ticket.unstaffed:
+                    line["unstaffed"] += 1
+                else:
+                    line["wait_seconds"] = max(line["wait_seconds"], ticket.wait_seconds)
+    for line in result.values():
+        if line["length"] and line["unstaffed"] == line["length"]:
+            line["wait_seconds"] = None
     return result
 
 
 def ticket_wait(ticket: Ticket, now=None) -> dict:
-    """{"position", "wait_seconds", "station_ids", "servers"} for one ticket. Called: position 0 at its station."""
+    """{"position", "wait_seconds", "station_ids", "servers", "unstaffed"} for one ticket.
+
+    Called: position 0 at its station. Waiting in a queue with no officer seated at any open station serving it:
+    ``wait_seconds`` None, ``unstaffed`` True, ``station_ids`` the open stations that will call it once staffed.
+    """
     if ticket.status == TicketStatus.CALLED:
-        return {"position": 0, "wait_seconds": 0, "station_ids": [ticket.station_id], "servers": 1}
+        return {"position": 0, "wait_seconds": 0, "station_ids": [ticket.station_id], "servers": 1, "unstaffed": False}
     if ticket.status != TicketStatus.WAITING:
-        return {"position": 0, "wait_seconds": 0, "station_ids": [], "servers": 0}
+        return {"position": 0, "wait_seconds": 0, "station_ids": [], "servers": 0, "unstaffed": False}
     one = _one_ticket(ticket, now)
     if one is None:  # no rank (not expected of a waiting ticket): the whole post's ranking, as the database orders it
         current = estimate(ticket.post_id, now)
-        position, wait, eligible, servers = current.tickets.get(ticket.id, (1, 0, (), 0))
+        answer = current.tickets.get(ticket.id, TicketEstimate(1, 0, (), 0, False))
         stations = current.stations
     else:
-        position, wait, eligible, servers, stations = one
-    open_ids = [i for i in eligible if i in stations and stations[i].is_open]
-    return {"position": position, "wait_seconds": wait, "station_ids": open_ids, "servers": servers}
+        answer, stations = one
+    open_ids = [i for i in answer.eligible if i in stations and stations[i].is_open]
+    return {
+        "position": answer.position,
+        "wait_seconds": answer.wait_seconds,
+        "station_ids": open_ids,
+        "servers": answer.servers,
+        "unstaffed": answer.unstaffed,
+    }
 
 
-def _one_ticket(ticket: Ticket, now=None) -> tuple[int, int, tuple[int, ...], int, dict[int, _Station]] | None:
-    """What ``estimate()`` gives one waiting ticket, without ranking the whole post: (position, wait, eligible
-    stations, servers, the post's stations). Position counts, in one COUNT, the waiting tickets ranked before it
-    (rank_at, then id) that one of its eligible stations could call: transferred to one of them, or not transferred
-    and of a step kind one of them serves at that stage. None when the ticket has no rank_at."""
+def _one_ticket(ticket: Ticket, now=None) -> tuple[TicketEstimate, dict[int, _Station]] | None:
+    """What ``estimate()`` gives one waiting ticket, without ranking the whole post: (its estimate, the post's
+    stations). Position counts, in one COUNT, the waiting tickets ranked before it (rank_at, then id) that one of its
+    eligible stations could call: transferred to one of them, or not transferred and of a step kind one of them
+    serves at that stage. None when the ticket has no rank_at."""
     config = current_app.config["OSBP"]
     post_id = ticket.post_id
     row = db.session.execute(
@@ -274,7 +313,7 @@ def _one_ticket(ticket: Ticket, now=None) -> tuple[int, int, tuple[int, ...], in
     ).first()
     stations = _stations(post_id)
     if row is None:  # no longer waiting in the database
-        return 1, 0, (), 0, stations
+        return TicketEstimate(1, 0, (), 0, False), stations
     kind, stage, target, rank_at = row
     if rank_at is None:
         return None
@@ -307,9 +346,9 @@ def _one_ticket(ticket: Ticket, now=None) -> tuple[int, int, tuple[int, ...], in
         if kind is not None
         else None
     )
-    servers = sum(
-        1 for i in eligible if i in stations and stations[i].can_call and agency in stations[i].staffed_agencies
-    )
+    servers, staffed = _servers_and_staffed(eligible, stations, agency)
     service = service_times(post_id, now)
     seconds = service.get((kind, stage), {"seconds": config.default_service_seconds})["seconds"]
-    return position, round(position * seconds / max(servers, 1)), eligible, servers, stations
+    return TicketEstimate(
+        position, _wait(position, seconds, servers, staffed), eligible, servers, not staffed
+    ), stations

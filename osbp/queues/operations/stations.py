@@ -69,6 +69,7 @@ def take_seat(station: Station, officer) -> Seat:
     seat = Seat(user_id=officer.id, station_id=station.id, seated_at=now)
     db.session.add(seat)
     audit.record("station.seated", user=officer, obj=station)
+    _seats_changed(station)
     return seat
 
 
@@ -77,6 +78,18 @@ def leave_seat(officer) -> None:
     if seat is not None:
         seat.left_at = utcnow()
         audit.record("station.left", user=officer, obj=seat.station)
+        _seats_changed(seat.station)
+
+
+def _seats_changed(station: Station) -> None:
+    """Who sits where changes the waits (a queue with no officer has no estimate): boards and supervisors fetch
+    them again on ``station.seats_changed``."""
+    events.publish(
+        "station.seats_changed",
+        {"station": station.name, "station_id": station.id},
+        *events.post_rooms(station.post_id),
+        events.supervisor_room(station.post_id),
+    )
 
 
 def _open_seat(officer) -> Seat | None:
