@@ -1,5 +1,6 @@
 /* Supervisors' live view: when an event reaches this supervisor (post or supervisor room), fetch the panel again
- * (server-rendered and translated HTML) and put it in place. At most one fetch per second; every 20 s anyway. */
+ * (server-rendered and translated HTML) and put it in place. At most one fetch per second; every 20 s anyway.
+ * The list of empty queues stays open or closed as the supervisor left it. */
 (function () {
   "use strict";
 
@@ -21,7 +22,11 @@
         return response.text();
       })
       .then(function (html) {
+        var empty = document.getElementById("empty-queues");
+        var open = empty ? empty.open : false;
         panel.innerHTML = html; // our own template, autoescaped on the server
+        empty = document.getElementById("empty-queues");
+        if (empty) empty.open = open;
         document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
       })
       .catch(function () {})
