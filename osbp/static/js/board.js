@@ -1,6 +1,8 @@
 /* Display board: "T-042 → Counter 3", the last calls and the waits per counter, live over Socket.IO.
  * Every text comes from the page (#board-data, translated on the server). A chime (Web Audio API) plays when a
- * ticket is called or recalled. Station names rotate through the post's languages in the lists. */
+ * ticket is called; a recall shows an "again" badge and chimes twice. Station names rotate through the post's
+ * languages in the lists. "Last calls" keeps only the rows that fit whole; a counter whose line has nobody seated to
+ * serve it says "No officer yet", never minutes. */
 (function () {
   "use strict";
 
@@ -54,30 +56,74 @@
     return span;
   }
 
+  var again = document.getElementById("now-again"); // moved beside the counter's name at each call
+  again.appendChild(rotating(data.labels.again));
+
   function renderNow() {
     var code = document.getElementById("now-code");
     var station = document.getElementById("now-station");
     station.textContent = "";
+    again.hidden = !(calls.length && calls[0].recall);
     if (!calls.length) {
       code.textContent = "—";
       return;
     }
     code.textContent = calls[0].code;
-    station.appendChild(sideBySide(stationNames(calls[0].station_id, calls[0].station)));
+    // The first language big (with a recall's badge beside it), the others on one line below it.
+    var names = sideBySide(stationNames(calls[0].station_id, calls[0].station));
+    var row = el("span", "now-name-row");
+    var first = names.firstElementChild;
+    if (first) {
+      first.className = "now-name";
+      row.appendChild(first);
+    }
+    row.appendChild(again);
+    station.appendChild(row);
+    names.classList.add("now-others");
+    if (names.firstElementChild) station.appendChild(names);
+    markLineStarts();
+  }
+
+  // A label's languages are set apart by a rule; a language that wraps to a new line starts it without one.
+  function markLineStarts() {
+    var labels = document.querySelectorAll(".tri");
+    for (var i = 0; i < labels.length; i += 1) {
+      var previous = null;
+      for (var part = labels[i].firstElementChild; part; part = part.nextElementSibling) {
+        // below the previous one's middle: on a new line (a smaller language on the same line sits a little lower)
+        var wrapped = !!previous && part.offsetTop >= previous.offsetTop + previous.offsetHeight / 2;
+        part.classList.toggle("line-start", wrapped);
+        previous = part;
+      }
+    }
+  }
+
+  // Only whole rows: those that would be cut at the bottom of the list are left out.
+  function fitHistory(list) {
+    var bottom = list.getBoundingClientRect().bottom;
+    while (list.lastElementChild && list.lastElementChild.getBoundingClientRect().bottom > bottom + 0.5) {
+      list.removeChild(list.lastElementChild);
+    }
   }
 
   function renderHistory() {
     var list = document.getElementById("history");
     list.textContent = "";
     calls.slice(1, MAX_CALLS).forEach(function (call) {
-      var item = el("li");
+      var item = el("li", call.recall ? "recall" : null);
       item.appendChild(el("span", "history-code", call.code));
       item.appendChild(el("span", "history-arrow", "→"));
       var where = el("span", "history-station");
       where.appendChild(rotating(stationNames(call.station_id, call.station)));
       item.appendChild(where);
+      if (call.recall) {
+        var mark = el("span", "again-mark");
+        mark.appendChild(rotating(data.labels.again));
+        item.appendChild(mark);
+      }
       list.appendChild(item);
     });
+    fitHistory(list);
   }
 
   function icon(id) {
@@ -89,7 +135,9 @@
     list.textContent = "";
     queues.forEach(function (queue) {
       var state = queue.state || (queue.open ? "open" : "closed");
+      var unstaffed = queue.unstaffed || 0;
       var item = el("li", "wait-card " + state);
+      item.dataset.station = queue.station_code;
       var name = el("p", "wait-name");
       name.appendChild(rotating(stationNames(queue.station_id, queue.station_code)));
       item.appendChild(name);
@@ -101,16 +149,34 @@
         waiting.appendChild(icon("icon-waiting"));
         waiting.appendChild(document.createTextNode(String(queue.waiting)));
         figures.appendChild(waiting);
-        var wait = el("span", "wait-time");
-        wait.appendChild(icon("icon-wait"));
-        wait.appendChild(
-          document.createTextNode(queue.wait_minutes === null ? "—" : queue.wait_minutes + " min")
-        );
-        figures.appendChild(wait);
+        if (queue.wait_minutes === null && unstaffed > 0) {
+          // Nobody seated to serve this line: say so, never a number of minutes.
+          item.classList.add("unstaffed");
+          var nobody = el("span", "wait-none");
+          nobody.appendChild(icon("icon-nobody"));
+          nobody.appendChild(rotating(data.labels.no_officer));
+          figures.appendChild(nobody);
+        } else {
+          var wait = el("span", "wait-time");
+          wait.appendChild(icon("icon-wait"));
+          wait.appendChild(
+            document.createTextNode(queue.wait_minutes === null ? "—" : queue.wait_minutes + " min")
+          );
+          figures.appendChild(wait);
+        }
       }
       item.appendChild(figures);
+      if (state === "open" && unstaffed > 0 && queue.wait_minutes !== null) {
+        // A joint counter with one agency's officer missing: the minutes are for the others.
+        var some = el("p", "wait-some");
+        some.appendChild(icon("icon-nobody"));
+        some.appendChild(document.createTextNode(unstaffed + " · "));
+        some.appendChild(rotating(data.labels.no_officer));
+        item.appendChild(some);
+      }
       list.appendChild(item);
     });
+    renderHistory(); // the waits' height sets the room left for the last calls
   }
 
   function ring() {
@@ -137,6 +203,7 @@
 
   function showSoundButton() {
     soundButton.hidden = !audio || audio.state === "running";
+    markLineStarts();
   }
 
   function tone(context, frequency, start, length) {
@@ -156,6 +223,7 @@
   // "Ding-dong" (E5, C5); a recall rings it twice.
   function chime(times) {
     body.dataset.chimes = String(Number(body.dataset.chimes || 0) + 1);
+    body.dataset.lastChime = String(times); // 2 for a recall
     var context = audioContext();
     if (!context || context.state !== "running") return;
     var at = context.currentTime + 0.05;
@@ -184,7 +252,7 @@
     calls = calls.filter(function (c) {
       return c.code !== call.code;
     });
-    calls.unshift({ code: call.code, station_id: call.station_id, station: call.station });
+    calls.unshift({ code: call.code, station_id: call.station_id, station: call.station, recall: recall });
     calls = calls.slice(0, MAX_CALLS);
     renderNow();
     renderHistory();
@@ -227,7 +295,7 @@
   socket.on("event", function (message) {
     if (message.type === "ticket.called") called(message.data, false);
     else if (message.type === "ticket.recalled") called(message.data, true);
-    else if (message.type === "station.changed") refresh(false);
+    else if (message.type === "station.changed" || message.type === "station.seats_changed") refresh(false);
     else if (message.type === "session.revoked") window.location.reload();
   });
 
@@ -253,8 +321,7 @@
   }
 
   renderNow();
-  renderHistory();
-  renderWaits(data.state.queues);
+  renderWaits(data.state.queues); // then the last calls, in the room the waits leave
   rotate();
   tick();
   setInterval(rotate, 6000);
@@ -262,4 +329,12 @@
   setInterval(function () {
     refresh(false);
   }, data.refresh_seconds * 1000);
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () {
+      markLineStarts();
+      renderHistory(); // whole rows for the new height
+    }, 200);
+  });
 })();
