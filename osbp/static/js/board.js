@@ -66,6 +66,7 @@
     again.hidden = !(calls.length && calls[0].recall);
     if (!calls.length) {
       code.textContent = "—";
+      markLineStarts();
       return;
     }
     code.textContent = calls[0].code;
@@ -324,6 +325,7 @@
   renderWaits(data.state.queues); // then the last calls, in the room the waits leave
   rotate();
   tick();
+  markLineStarts(); // once the clock has its width
   setInterval(rotate, 6000);
   setInterval(tick, 10000);
   setInterval(function () {
