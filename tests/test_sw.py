@@ -193,6 +193,8 @@ def test_the_phone_page_in_sw(app, api, station_id):
     first = phone.get("/t/T-001", headers={"Accept-Language": "sw-TZ,sw;q=0.9"}).get_data(as_text=True)
     _assert_sw(first, ["Tafadhali subiri. Namba yako itaitwa kwenye skrini.", "Rwanda → DR Kongo"])
     assert _headline(first) == "Wewe ndiye unayefuata."
+    unstaffed = phone.get("/t/T-001/status?lang=sw").json["view"]
+    assert unstaffed["detail"] == "Bado hakuna afisa kwenye Dirisha 1 / Dirisha 2."  # nobody seated: no minutes
 
     rw = api("rw-immigration-1")
     seat(rw, station_id("C1"))

@@ -71,6 +71,7 @@ def test_the_kiosk_in_kiswahili(app, new_page, api, screen):  # noqa: F811
     expect(kiosk.locator("#s-position")).to_have_text("Na.\u00a01")  # the script's text, in the page's language
     expect(kiosk.locator("#s-direction")).to_contain_text("Rwanda → DR Kongo")
     expect(kiosk.get_by_text("Tafadhali subiri. Namba yako itaitwa kwenye skrini.")).to_be_visible()
+    expect(kiosk.locator("#s-wait")).to_have_text("Bado hakuna afisa kwenye Dirisha 1 / Dirisha 2.")  # nobody seated
     assert kiosk.locator("html").get_attribute("lang") == "sw"
     assert "ticket=T-001" in kiosk.locator(".kiosk-langs a[data-lang=fr]").get_attribute("href")
     shot(kiosk, f"kiosk-status-sw-{screen['width']}", full_page=True)
@@ -98,6 +99,7 @@ def test_the_phone_page_in_kiswahili(app, new_page, api, station_id):  # noqa: F
     expect(phone.locator("#p-headline")).to_have_text("Wewe ndiye unayefuata.")
     expect(phone.locator("#p-message")).to_have_text("Tafadhali subiri. Namba yako itaitwa kwenye skrini.")
     expect(phone.locator(".phone-direction-name")).to_have_text("Rwanda → DR Kongo")
+    expect(phone.locator("#p-detail")).to_have_text("Bado hakuna afisa kwenye Dirisha 1 / Dirisha 2.")
     expect(phone.locator(".phone-langs a[data-lang=sw]")).to_have_attribute("aria-current", "true")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(phone, "phone-waiting-sw", full_page=True)
@@ -113,8 +115,12 @@ def test_the_phone_page_in_kiswahili(app, new_page, api, station_id):  # noqa: F
 
 
 def test_the_board_shows_kiswahili_as_its_fourth_language(app, new_page, api, station_id):  # noqa: F811
+    issue(api("supervisor-1"))  # waiting at Counters 1 and 2, where nobody sits yet
     board = new_page(BOARD_SCREEN)
     open_device(board, app, "board", "board-sw")
+    nobody = board.locator(".waits-list .wait-none span[lang=sw]")
+    expect(nobody.first).to_have_text("Bado hakuna afisa")  # no minutes for a line nobody serves
+    shot(board, "board-four-languages-unstaffed")
     heading = board.locator("section.now h1 span")
     assert [heading.nth(i).get_attribute("lang") for i in range(heading.count())] == ["rw", "fr", "sw", "en"]
     expect(board.locator("section.now h1 span[lang=sw]")).to_have_text("Anayeitwa sasa")
@@ -123,12 +129,10 @@ def test_the_board_shows_kiswahili_as_its_fourth_language(app, new_page, api, st
 
     officer = api("rw-immigration-1")
     seat(officer, station_id("C1"))
-    issue(api("supervisor-1"))
     call(officer, station_id("C1"))
     expect(board.locator("#now-code")).to_have_text("T-001")
-    station = board.locator("#now-station [lang=sw]")
-    if station.count():  # the station's name in each language, when the board shows them
-        expect(station.first).to_have_text("Dirisha 1")
+    # The counter's name: the first language big, the others (sw among them) on one line below it.
+    expect(board.locator("#now-station .now-others > span[lang=sw]")).to_have_text("Dirisha 1")
     for selector in ("section.now h1", "section.history h2", "section.waits h2", "#now-code"):
         assert in_viewport(board, selector), selector
     assert not _overflowing(board, "section.now h1, section.history h2, section.waits h2, .waits-list li")
