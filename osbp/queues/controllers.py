@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+import hashlib
+import re
+from datetime import timedelta
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
 
 from osbp import permissions
 from osbp.audit import operations as audit
@@ -13,10 +20,11 @@ from osbp.i18n import station_name
 from osbp.queues import estimator, operations, qr
 from osbp.queues.blueprint import bp
 from osbp.queues.models import PRIORITY_KINDS, TicketStatus
+from osbp.types import utcnow
 from osbp.web import form_action, local_path
 from osbp.workflow import contract
 from osbp.workflow import operations as workflow
-from osbp.workflow.models import CATEGORIES, CrossingStatus, StepStatus
+from osbp.workflow.models import CATEGORIES, CrossingStatus, Outcome, StepStatus
 
 
 @bp.get("/healthz")
@@ -100,9 +108,83 @@ def leave_seat():
 @bp.get("/counters/<int:station_id>")
 def counter(station_id: int):
     station = operations.get_station(station_id, current_user.post_id)
-    seated = permissions.seated_station(current_user)
-    if seated is None or seated.id != station.id:
+    if permissions.seated_station_id(current_user) != station.id:
         return redirect(url_for("queues.counters"))
+    return counter_page(station)
+
+
+def counter_page(station, status: int = 200, retry: dict | None = None):
+    """The counter screen: its live parts (head, ticket, action; docs/queues.md) inside the page around them.
+
+    Also the answer to a form of an agency's panel that the officer must correct: ``retry`` (what was sent and the
+    problems by field) is ``g.counter_retry`` while the parts are rendered, for the panel to show again. The parts'
+    signatures are those of the page without it, so that counter.js does not take the corrections away at once.
+    """
+    context = _counter_context(station)
+    if context["ticket"] is not None:
+        audit.record("crossing.viewed", user=current_user, obj=context["ticket"].crossing, station_id=station.id)
+    g.counter_retry = retry
+    try:
+        parts = _counter_parts(context)
+    finally:
+        g.counter_retry = None
+    plain = parts if retry is None else _counter_parts(context)
+    return (
+        render_template(
+            "queues/counter.html",
+            parts=parts,
+            signatures={name: _signature(html) for name, html in plain.items()},
+            **context,
+        ),
+        status,
+    )
+
+
+@bp.get("/counters/<int:station_id>/live")
+def counter_live(station_id: int):
+    """The counter page's changing parts, for counter.js to put in place after a Socket.IO event (no reload).
+
+    ``shown``: the ticket the page shows; a different one is a new view of a crossing (audited as the page is).
+    409 when the officer is no longer seated here: the page reloads and goes to the counters.
+    """
+    station = operations.get_station(station_id, current_user.post_id)
+    if permissions.seated_station_id(current_user) != station.id:
+        return {"error": {"code": "not_seated_here", "message": _("You are not seated at this counter.")}}, 409
+    context = _counter_context(station)
+    ticket = context["ticket"]
+    if ticket is not None and request.args.get("shown") != str(ticket.id):
+        audit.record("crossing.viewed", user=current_user, obj=ticket.crossing, station_id=station.id)
+    parts = _counter_parts(context)
+    return {
+        "parts": {name: {"html": str(html), "sig": _signature(html)} for name, html in parts.items()},
+        "ticket": ticket.id if ticket is not None else None,
+        "idle": ticket is None,
+        "can_call": station.can_call,
+        "waiting": context["queue_length"],
+    }
+
+
+@bp.get("/counters/<int:station_id>/close")
+def confirm_close(station_id: int):
+    """Closing a counter closes it for every agency at it: this page asks first (counter.js asks in a dialog)."""
+    station = operations.get_station(station_id, current_user.post_id)
+    if not current_user.is_supervisor and permissions.seated_station_id(current_user) != station.id:
+        return redirect(url_for("queues.counters"))
+    back = local_path(request.args.get("back"), url_for("queues.counter", station_id=station.id))
+    return render_template(
+        "queues/close_counter.html",
+        station=station,
+        back=back,
+        seated=operations.seated_officers(current_user.post_id).get(station.id, []),
+    )
+
+
+COUNTER_PARTS = ("head", "ticket", "action")  # templates/queues/_counter_<part>.html
+LAST_DECISION_WINDOW = timedelta(hours=1)
+_CSRF_VALUE = re.compile(r'(name="csrf_token" value=")[^"]*(")')
+
+
+def _counter_context(station) -> dict:
     ticket = operations.current_ticket(station)
     steps = workflow.steps_here(ticket.crossing, station) if ticket else []
     my_step = next((s for s in steps if s.agency_id == current_user.agency_id), None)
@@ -112,26 +194,62 @@ def counter(station_id: int):
         control = contract.control_for(actionable.step_kind.agency.kind)
         panel = control.panel_context(actionable) if control.counter_panel else None
         panel_template = control.counter_panel
-    if ticket is not None:
-        audit.record("crossing.viewed", user=current_user, obj=ticket.crossing, station_id=station.id)
     config = current_app.config["OSBP"]
-    return render_template(
-        "queues/counter.html",
-        station=station,
-        ticket=ticket,
-        steps=steps,
-        my_step=my_step,
-        actionable=actionable,
-        started=any(s.status == StepStatus.IN_PROGRESS for s in steps),
-        queue_length=operations.queue_lengths(current_user.post_id).get(station.id, 0),
-        summaries=_agency_summaries(ticket.crossing) if ticket else [],
-        panel=panel,
-        panel_template=panel_template,
-        max_recalls=config.max_recalls,
-        no_show_policy=config.no_show_policy,
-        transfer_targets=operations.transfer_targets(ticket) if ticket else [],
-        priority_kinds=PRIORITY_KINDS,
+    return {
+        "station": station,
+        "back": url_for("queues.counter", station_id=station.id),
+        "ticket": ticket,
+        "steps": steps,
+        "my_step": my_step,
+        "actionable": actionable,
+        "started": any(s.status == StepStatus.IN_PROGRESS for s in steps),
+        "queue_length": operations.queue_lengths(current_user.post_id).get(station.id, 0),
+        "last_decision": _last_decision(station),
+        "summaries": _agency_summaries(ticket.crossing) if ticket else [],
+        "panel": panel,
+        "panel_template": panel_template,
+        "max_recalls": config.max_recalls,
+        "no_show_policy": config.no_show_policy,
+        "transfer_targets": operations.transfer_targets(ticket) if ticket else [],
+        "priority_kinds": PRIORITY_KINDS,
+        "clock": _clock,
+    }
+
+
+def _clock(value) -> str:
+    return format_time(value, "short")
+
+
+def _counter_parts(context: dict) -> dict[str, Markup]:
+    # Markup: our own templates, autoescaped when rendered
+    return {name: Markup(render_template(f"queues/_counter_{name}.html", **context)) for name in COUNTER_PARTS}  # noqa: S704
+
+
+def _signature(html: str) -> str:
+    """What a part shows, without its CSRF tokens (new on every rendering): counter.js replaces a part only when
+    this changed, so a form being filled in stays as it is while the rest of the page moves."""
+    return hashlib.sha256(_CSRF_VALUE.sub(r"\1\2", str(html)).encode()).hexdigest()[:16]
+
+
+def _last_decision(station) -> dict | None:
+    """The last decision taken at this counter within the hour, by either agency: the partner's decision stays in
+    view after the ticket left the counter. Read from the step events of the hour (indexed by time)."""
+    from osbp.extensions import db
+    from osbp.workflow.models import Step, StepEvent
+
+    event = db.session.scalar(
+        select(StepEvent)
+        .where(
+            StepEvent.at >= utcnow() - LAST_DECISION_WINDOW,
+            StepEvent.station_id == station.id,
+            StepEvent.kind.in_(tuple(Outcome)),
+        )
+        .order_by(StepEvent.at.desc(), StepEvent.id.desc())
+        .limit(1)
     )
+    if event is None:
+        return None
+    return {"step": db.session.get(Step, event.step_id), "outcome": event.kind, "at": event.at}
 
 
 def _agency_summaries(crossing) -> list[tuple[str, dict]]:
