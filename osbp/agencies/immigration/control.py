@@ -28,17 +28,32 @@ class ImmigrationControl(AgencyControl):
             raise Invalid(_("Record the identity and travel document before clearing."), code="identity_required")
 
     def panel_context(self, step):
+        from osbp.agencies.immigration import countries
         from osbp.agencies.immigration.operations import DOCUMENT_TYPES, identity_of
 
         if identity_of(step.crossing) is not None:
             return None
-        return {"step": step, "document_types": DOCUMENT_TYPES}
+        return {
+            "step": step,
+            "document_types": DOCUMENT_TYPES,
+            "nationalities": countries.choices(),
+            "nationality_name": lambda typed: countries.country_name(countries.resolve(typed)),
+            # translators: how a date is typed on the identity form (day, month, year), e.g. JJ/MM/AAAA
+            "date_placeholder": _("DD/MM/YYYY"),
+        }
 
     def summary_context(self, crossing):
+        from osbp.agencies.immigration import countries
         from osbp.agencies.immigration.operations import identity_of
 
         identity = identity_of(crossing)
-        return {"identity": identity} if identity is not None else None
+        if identity is None:
+            return None
+        return {
+            "identity": identity,
+            "nationality": countries.country_name(identity.nationality),
+            "birth_date": countries.show_date(identity.birth_date),
+        }
 
     def crossing_data(self, crossing) -> dict:
         from osbp.agencies.immigration.operations import identity_json, identity_of

@@ -8,12 +8,14 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from osbp import events
+from osbp.agencies.immigration import countries
 from osbp.agencies.immigration.models import TravellerIdentity
 from osbp.audit import operations as audit
 from osbp.errors import Forbidden, Invalid
 from osbp.extensions import db
 from osbp.permissions import ensure_officer_at_step
-from osbp.queues.operations.tickets import lock_ticket_at_counter
+from osbp.queues.operations.tickets import lock_ticket_at_counter, ticket_rooms
 from osbp.types import utcnow
 from osbp.workflow import operations as workflow
 from osbp.workflow.models import Crossing, Step, StepStatus
@@ -21,7 +23,7 @@ from osbp.workflow.models import Crossing, Step, StepStatus
 KIND = "immigration"
 DOCUMENT_TYPES = ("passport", "national_id", "cepgl_pass", "laissez_passer", "emergency_travel_document")
 IDENTITY_FIELDS = ("holder_name", "nationality", "document_type", "document_number", "birth_date")
-_NATIONALITY = re.compile(r"^[A-Z]{3}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9<-]{3,32}$")
 
 
@@ -54,41 +56,80 @@ def record_identity(
     identity.step_id = step.id
     identity.recorded_at = now
     identity.recorded_by_id = officer.id
+    station_id = step.station_id
     if step.status == StepStatus.CALLED:
-        workflow.mark_in_progress(step, officer, now)
+        workflow.mark_in_progress(step, officer, now)  # recording the identity starts the step (no "Start" needed)
+        events.publish(
+            "ticket.started",
+            {
+                "code": ticket.code,
+                "station": ticket.station.name,
+                "station_id": station_id,
+                "status": StepStatus.IN_PROGRESS,
+            },
+            *ticket_rooms(ticket, station_id),
+        )
+    # The partner at a joint counter sees the holder's line appear (no personal data in the event).
+    events.publish(
+        "identity.recorded", {"step_id": step.id, "crossing_id": crossing.id}, events.station_room(station_id)
+    )
     # The document number itself stays out of the audit log.
     audit.record("crossing.identity_recorded", user=officer, obj=crossing, document_type=values["document_type"])
     return crossing
 
 
 def validate_identity(holder_name, nationality, document_type, document_number, birth_date) -> dict:
+    """The identity's values, cleaned; else Invalid with the first problem as its message and code, and every
+    problem by field in ``detail["fields"]`` (the counter page shows each next to its field).
+
+    ``nationality``: an ISO 3166-1 alpha-3 code or one of ICAO's codes for people without a nationality, or the
+    country's name (countries.py). ``birth_date``: a date, or a string in ISO form (YYYY-MM-DD, the API's format).
+    """
     holder_name = (holder_name or "").strip() if isinstance(holder_name, str) else ""
-    nationality = (nationality or "").strip().upper() if isinstance(nationality, str) else ""
+    code = countries.resolve(nationality)
     document_number = (
         (document_number or "").strip().upper().replace(" ", "") if isinstance(document_number, str) else ""
     )
-    if not 2 <= len(holder_name) <= 120:
-        raise Invalid(_("Enter the holder's name (2 to 120 characters)."), code="invalid_holder_name")
-    if not _NATIONALITY.match(nationality):
-        raise Invalid(_("Nationality is a three-letter code such as RWA or COD."), code="invalid_nationality")
-    if document_type not in DOCUMENT_TYPES:
-        raise Invalid(_("Choose a document type from the list."), code="invalid_document_type")
-    if not _DOCUMENT_NUMBER.match(document_number):
-        raise Invalid(_("The document number has 3 to 32 letters and digits."), code="invalid_document_number")
     if isinstance(birth_date, str):
-        try:
-            birth_date = date.fromisoformat(birth_date)
-        except ValueError:
-            raise Invalid(_("Give the date of birth as YYYY-MM-DD."), code="invalid_birth_date") from None
+        birth_date = _iso_date(birth_date)
+    problems: dict[str, tuple[str, str]] = {}
+    if not 2 <= len(holder_name) <= 120:
+        problems["holder_name"] = ("invalid_holder_name", _("Enter the holder's name (2 to 120 characters)."))
+    if code is None:
+        problems["nationality"] = (
+            "invalid_nationality",
+            _("Pick a country from the list or type its three-letter code, such as RWA."),
+        )
+    if document_type not in DOCUMENT_TYPES:
+        problems["document_type"] = ("invalid_document_type", _("Choose a document type from the list."))
+    if not _DOCUMENT_NUMBER.match(document_number):
+        problems["document_number"] = (
+            "invalid_document_number",
+            _("The document number has 3 to 32 letters and digits."),
+        )
     if not isinstance(birth_date, date) or birth_date > date.today() or birth_date.year < 1900:
-        raise Invalid(_("Give the date of birth as YYYY-MM-DD."), code="invalid_birth_date")
+        problems["birth_date"] = ("invalid_birth_date", _("Give the date of birth as YYYY-MM-DD."))
+    if problems:
+        first_code, first_message = next(iter(problems.values()))
+        raise Invalid(
+            first_message, code=first_code, fields={field: message for field, (_c, message) in problems.items()}
+        )
     return {
         "holder_name": holder_name,
-        "nationality": nationality,
+        "nationality": code,
         "document_type": document_type,
         "document_number": document_number,
         "birth_date": birth_date,
     }
+
+
+def _iso_date(text: str) -> date | None:
+    if not _ISO_DATE.match(text.strip()):
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
 
 
 def identity_json(identity: TravellerIdentity | None) -> dict | None:
