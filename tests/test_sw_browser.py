@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from osbp.post.seed import DEMO_PASSWORDS
 from tests.test_browser import base_url  # noqa: F401
 from tests.test_browser_live import (  # noqa: F401  (fixtures)
     BOARD_SCREEN,
@@ -18,6 +19,7 @@ from tests.test_browser_live import (  # noqa: F401  (fixtures)
     open_device,
     shot,
 )
+from tests.test_counter_browser import _real_socket_server  # noqa: F401  (autouse: the real Socket.IO send functions)
 from tests.test_kiosk_browser import PHONE
 from tests.test_live import _fresh_limits, call, issue, seat  # noqa: F401
 
@@ -138,3 +140,28 @@ def test_the_board_shows_kiswahili_as_its_fourth_language(app, new_page, api, st
     assert not _overflowing(board, "section.now h1, section.history h2, section.waits h2, .waits-list li")
     assert not any(board.errors), board.errors
     shot(board, "board-four-languages")
+
+
+def test_the_counter_page_in_kiswahili(app, new_page, api):  # noqa: F811
+    """An officer logs in in Kiswahili at the counter PC's 1366×768, takes Counter 1 and calls a ticket."""
+    issue(api("supervisor-1"))
+    officer = new_page({"width": 1366, "height": 768}, locale="en-GB")
+    officer.goto("/login")
+    officer.locator("form.languages button[value=sw]").click()
+    expect(officer.locator("h1")).to_have_text("Ingia")
+    officer.get_by_label("Jina la mtumiaji").fill("rw-immigration-1")
+    officer.get_by_label("Nenosiri").fill(DEMO_PASSWORDS["officer"])
+    officer.get_by_role("button", name="Ingia").click()
+    expect(officer.locator(".topbar .who")).to_have_text("rw-immigration-1 · RW Uhamiaji")
+    expect(officer.get_by_role("button", name="Ondoka kwenye akaunti")).to_be_visible()
+    officer.get_by_role("link", name="Madirisha").click()
+    officer.locator(".station-button", has_text="Dirisha 1").click()
+    officer.wait_for_url("**/counters/*")
+    expect(officer.locator("h1")).to_have_text("Dirisha 1")
+    officer.get_by_role("button", name="Ita anayefuata").click()
+    expect(officer.get_by_text("Utambulisho na hati ya kusafiria")).to_be_visible()
+    expect(officer.get_by_role("button", name="Hifadhi utambulisho")).to_be_visible()
+    assert officer.locator("html").get_attribute("lang") == "sw"
+    assert not _overflowing(officer, "button, .topbar a")
+    shot(officer, "counter-sw-1366")
+    assert not any(officer.errors), officer.errors
