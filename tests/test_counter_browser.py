@@ -7,6 +7,9 @@ in test-artifacts/counter-*.png.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -70,6 +73,17 @@ def new_page(browser, base_url):  # noqa: F811
     yield _new_page
     for context in contexts:
         context.close()
+    _server_idle()
+
+
+def _server_idle(timeout: float = 5.0) -> None:
+    """The test server answers each request in its own thread: wait until the closed pages' last requests (a live
+    refresh, a socket) are done, so that the next test's database reset does not meet them (a deadlock on PostgreSQL)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(thread.name.endswith("(process_request_thread)") for thread in threading.enumerate()):
+            return
+        time.sleep(0.05)
 
 
 def _where(message) -> str:
