@@ -19,7 +19,7 @@ from tests.test_browser_live import (  # noqa: F401  (fixtures)
     open_device,
     shot,
 )
-from tests.test_counter_browser import _real_socket_server  # noqa: F401  (autouse: the real Socket.IO send functions)
+from tests.test_counter_browser import _real_socket_server, _server_idle  # noqa: F401  (autouse: real Socket.IO sends)
 from tests.test_kiosk_browser import PHONE
 from tests.test_live import _fresh_limits, call, issue, seat  # noqa: F401
 
@@ -165,3 +165,5 @@ def test_the_counter_page_in_kiswahili(app, new_page, api):  # noqa: F811
     assert not _overflowing(officer, "button, .topbar a")
     shot(officer, "counter-sw-1366")
     assert not any(officer.errors), officer.errors
+    officer.context.close()
+    _server_idle()  # the page's last live requests end before the next test resets the database
