@@ -107,6 +107,14 @@ def keep_socketio():
             setattr(socketio, name, value)
 
 
+def restore_real_socket_sends() -> None:
+    """Flask-SocketIO's test client (test_sockets.py, test_counter_live.py …) replaces the server's send functions with
+    its own for the rest of the process: put the real ones back before real browsers connect, or their sockets never
+    hear back (the browser tests then fail by the order the files run in)."""
+    for name in ("_send_packet", "_send_eio_packet"):
+        socketio.server.__dict__.pop(name, None)
+
+
 @contextlib.contextmanager
 def second_app(database_url: str, instance_path):
     """Another app on another database, for the length of a ``with``."""

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from osbp.extensions import db
 from osbp.post.seed import DEMO_PASSWORDS
-from tests.conftest import missing
+from tests.conftest import missing, restore_real_socket_sends
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +46,8 @@ def _need_chromium() -> str:
 def base_url(app):
     """The session app served over real HTTP on a free local port, in a background thread."""
     from werkzeug.serving import WSGIRequestHandler, make_server
+
+    restore_real_socket_sends()
 
     class QuietHandler(WSGIRequestHandler):
         def log_request(self, *args, **kwargs) -> None:  # errors are still logged
@@ -121,7 +123,9 @@ def assert_in_viewport(locator) -> None:
 def assert_language_switch(page) -> None:
     switch = page.locator("form.languages")
     assert_in_viewport(switch)
-    expect(switch.locator("button")).to_have_count(3)
+    expect(switch.locator("button")).to_have_count(4)
+    for locale in ("en", "fr", "rw", "sw"):
+        expect(switch.locator(f"button[value={locale}]")).to_have_count(1)
 
 
 def test_ticket_through_counter_one_in_a_browser(app, new_page, station_id):

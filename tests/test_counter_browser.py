@@ -13,6 +13,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import restore_real_socket_sends
 from tests.test_browser import ARTIFACTS, CHROMIUM_ARGS, TIMEOUT_MS, _need_chromium, base_url, log_in  # noqa: F401
 from tests.test_live import issue
 
@@ -23,12 +24,8 @@ COUNTER_PC = {"width": 1366, "height": 768}
 
 @pytest.fixture(autouse=True, scope="module")
 def _real_socket_server(app):
-    """Flask-SocketIO's test client (tests/test_counter_live.py, test_sockets.py …) replaces the server's send functions
-    with its own for the rest of the process: put the real ones back, or the browsers' sockets never hear back."""
-    from osbp.extensions import socketio
-
-    for name in ("_send_packet", "_send_eio_packet"):
-        socketio.server.__dict__.pop(name, None)
+    """The real Socket.IO send functions (conftest.restore_real_socket_sends)."""
+    restore_real_socket_sends()
 
 
 @pytest.fixture(autouse=True, scope="module")
