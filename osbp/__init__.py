@@ -28,6 +28,12 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.config["OSBP"] = base
     app.config.update(base.flask_settings())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if base.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client's address (login limits, audit) from the X-Forwarded-For the trusted proxies add; never more.
+        n = base.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0, x_prefix=0)
 
     # Extensions, in this order: database, migrations, auth, CSRF, i18n, sockets.
     from osbp import models  # noqa: F401  (registers every model with the metadata)

@@ -29,7 +29,15 @@ class Config:
     max_content_length: int = 1024 * 1024
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
+    # Login limits (docs/login.md): failed logins per account per minute before the account is locked for
+    # login_lockout_minutes; failed logins per remote address per minute; argon2id hashes computed at once per process
+    # (46 MiB each) and how long a login waits for one before 429; proxies in front whose X-Forwarded-For is trusted.
     login_attempts_per_minute: int = 5
+    login_lockout_minutes: int = 5
+    login_attempts_per_address_per_minute: int = 30
+    password_hash_slots: int = 4
+    password_hash_wait_seconds: float = 2.0
+    trusted_proxies: int = 0
     status_rate_per_minute: int = 30  # public ticket status lookups per client (kiosk device or address)
     wait_target_minutes: int = 30  # a queue waiting longer raises an alert in the supervisors' live view
     # Queues (docs/queues.md): priority boost with ageing, recalls and no-shows, the wait estimator.
@@ -98,10 +106,23 @@ class Config:
         if not self.database_url.startswith(("sqlite:", "postgresql")):
             raise ConfigError("OSBP_DATABASE_URL must be an sqlite: or postgresql:// URL")
         self._validate_queues()
+        self._validate_login()
         if not 1 <= self.release_target_minutes <= 24 * 60 or not 1 <= self.report_outlier_hours <= 72:
             raise ConfigError("OSBP_RELEASE_TARGET_MINUTES must be 1–1440 and OSBP_REPORT_OUTLIER_HOURS 1–72")
         if self.release_baseline_hours is not None and not 0 < self.release_baseline_hours < 1000:
             raise ConfigError("OSBP_RELEASE_BASELINE_HOURS must be a positive number of hours (or empty for none)")
+
+    def _validate_login(self) -> None:
+        if self.login_attempts_per_minute < 1 or self.login_attempts_per_address_per_minute < 1:
+            raise ConfigError(
+                "OSBP_LOGIN_ATTEMPTS_PER_MINUTE and OSBP_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE must be 1+"
+            )
+        if not 1 <= self.login_lockout_minutes <= 24 * 60:
+            raise ConfigError("OSBP_LOGIN_LOCKOUT_MINUTES must be 1–1440")
+        if not 1 <= self.password_hash_slots <= 64 or not 0 <= self.password_hash_wait_seconds <= 30:
+            raise ConfigError("OSBP_PASSWORD_HASH_SLOTS must be 1–64 and OSBP_PASSWORD_HASH_WAIT_SECONDS 0–30")
+        if not 0 <= self.trusted_proxies <= 5:
+            raise ConfigError("OSBP_TRUSTED_PROXIES must be 0–5 (the number of proxies in front of the app)")
 
     def _validate_queues(self) -> None:
         if self.no_show_policy not in NO_SHOW_POLICIES:

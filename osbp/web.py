@@ -108,6 +108,10 @@ def error_response(status: int, code: str, message: str):
 
 def _unauthorized():
     if wants_json():
+        from osbp.auth.operations import audit_denial
+
+        bearer = request.headers.get("Authorization", "").startswith("Bearer ")
+        audit_denial("auth.unauthorized", path=request.path[:200], method=request.method, bearer=bearer)
         return error_response(401, "unauthorized", _("Log in or send a valid bearer token."))
     from flask import redirect, url_for
 
@@ -212,6 +216,12 @@ def _domain_error(error: DomainError):
 
 
 def _csrf_error(error: CSRFError):
+    from osbp.auth.operations import audit_denial
+
+    user = current_user if current_user.is_authenticated else None
+    audit_denial(
+        "auth.csrf_failed", username=getattr(user, "username", None), path=request.path[:200], method=request.method
+    )
     return error_response(
         400, "csrf_failed", _("Your form expired or did not come from this site. Reload the page and try again.")
     )

@@ -1,4 +1,4 @@
-"""Login, logout and the language switch."""
+"""Login, logout, the language switch and the locked accounts page."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from osbp.auth.blueprint import bp
 from osbp.auth.models import COUNTRY_ROLES
 from osbp.errors import DomainError
 from osbp.i18n import normalise_locale
+from osbp.permissions import ensure_supervisor
 from osbp.web import form_action, local_path
 
 
@@ -27,9 +28,11 @@ def login():
         return render_template("auth/login.html", next=request.args.get("next", ""))
     username = request.form.get("username", "")
     try:
-        user = operations.authenticate(username, request.form.get("password", ""))
+        user = operations.authenticate(username, request.form.get("password", ""), request.remote_addr)
     except DomainError as error:
-        return render_template("auth/login.html", error=error.message, username=username), error.status
+        page = render_template("auth/login.html", error=error.message, username=username)
+        headers = {"Retry-After": str(error.detail["retry_after"])} if "retry_after" in error.detail else {}
+        return page, error.status, headers
     if user is None:
         error = _("Wrong username or password.")
         return render_template("auth/login.html", error=error, username=username), 401
@@ -68,3 +71,23 @@ def set_language():
     if current_user.is_authenticated:
         return form_action(lambda: (operations.set_locale(current_user, locale), redirect(back))[1], back)
     return redirect(back)
+
+
+@bp.get("/accounts/lockouts")
+def lockouts():
+    """Supervisors (their post's accounts) and admins: the accounts locked after failed logins, and when each ends."""
+    ensure_supervisor(current_user)
+    return render_template("auth/lockouts.html", lockouts=operations.locked_accounts(current_user))
+
+
+@bp.post("/accounts/lockouts/unlock")
+def unlock():
+    ensure_supervisor(current_user)  # outside form_action: a 403 for everyone else, not a flash
+    back = url_for("auth.lockouts")
+
+    def action():
+        user = operations.unlock(current_user, request.form.get("username", ""))
+        flash(_("%(username)s can log in again.", username=user.username), "info")
+        return redirect(back)
+
+    return form_action(action, back)

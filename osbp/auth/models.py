@@ -82,3 +82,18 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """A failure counter: one row per key (``account:<username>``, ``address:<ip>``, ``audit:<action>:<ip>``).
+
+    Written only by osbp/auth/throttle.py, in one INSERT … ON CONFLICT DO UPDATE … RETURNING that counts and answers
+    in the same statement, on its own connection (committed at once, outside the request's transaction).
+    """
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
