@@ -119,10 +119,10 @@ class Config:
             )
         if not 1 <= self.login_lockout_minutes <= 24 * 60:
             raise ConfigError("OSBP_LOGIN_LOCKOUT_MINUTES must be 1–1440")
-        if not 1 <= self.password_hash_slots <= 64 or not 0 <= self.password_hash_wait_seconds <= 30:
-            raise ConfigError("OSBP_PASSWORD_HASH_SLOTS must be 1–64 and OSBP_PASSWORD_HASH_WAIT_SECONDS 0–30")
-        if not 0 <= self.trusted_proxies <= 5:
-            raise ConfigError("OSBP_TRUSTED_PROXIES must be 0–5 (the number of proxies in front of the app)")
+        if not 1 <= self.password_hash_slots <= 1024 or not 0 <= self.password_hash_wait_seconds <= 30:
+            raise ConfigError("OSBP_PASSWORD_HASH_SLOTS must be 1–1024 and OSBP_PASSWORD_HASH_WAIT_SECONDS 0–30")
+        if self.trusted_proxies < 0:
+            raise ConfigError("OSBP_TRUSTED_PROXIES must be 0 or more (the number of proxies in front of the app)")
 
     def _validate_queues(self) -> None:
         if self.no_show_policy not in NO_SHOW_POLICIES:

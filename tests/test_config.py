@@ -27,6 +27,7 @@ def test_every_field_is_read_from_its_variable(tmp_path):
         "OSBP_PRIORITY_BOOSTS": "pregnant=20, elderly=10",
         "OSBP_NO_SHOW_POLICY": "cancel",
         "OSBP_SWITCH_INTERVAL_MS": "0.5",
+        "OSBP_PASSWORD_HASH_WAIT_SECONDS": "1.5",
         "OSBP_RELEASE_BASELINE_HOURS": "",
         "OSBP_RELEASE_BASELINE_DATE": "2019",
         "OSBP_RELEASE_BASELINE_SOURCE": "Time release study, 2019",
