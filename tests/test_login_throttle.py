@@ -55,11 +55,12 @@ class Clock:
 
 class Gate:
     """Holds every caller inside the password check until each of ``total`` threads has either entered it or
-    finished its request; records how many were inside at once. Fails the test (rather than hanging) if that never
-    happens within GATE_TIMEOUT."""
+    finished its request (or until more than ``allowed`` are inside: the test has failed, let them go); records how
+    many entered and how many were inside at once. Never waits more than GATE_TIMEOUT."""
 
-    def __init__(self, total: int):
+    def __init__(self, total: int, allowed: int):
         self.total = total
+        self.allowed = allowed
         self.lock = threading.Lock()
         self.entered = 0
         self.inside = 0
@@ -67,6 +68,7 @@ class Gate:
         self.finished = 0
         self.changed = threading.Condition(self.lock)
         self.open = threading.Event()
+        self.settled = False
 
     def enter(self) -> None:
         with self.lock:
@@ -85,9 +87,10 @@ class Gate:
 
     def release_when_settled(self) -> None:
         with self.lock:
-            settled = self.changed.wait_for(lambda: self.inside + self.finished >= self.total, GATE_TIMEOUT)
+            self.settled = self.changed.wait_for(
+                lambda: self.inside + self.finished >= self.total or self.inside > self.allowed, GATE_TIMEOUT
+            )
         self.open.set()
-        assert settled, f"threads neither reached the password check nor finished: {self.inside=} {self.finished=}"
 
 
 def race_logins(app, credentials: list[tuple[str, str]], gate: Gate) -> list:
@@ -107,14 +110,14 @@ def race_logins(app, credentials: list[tuple[str, str]], gate: Gate) -> list:
         finally:
             gate.done()
 
-    def main():
-        gate.release_when_settled()
-
-    targets = [lambda i=i: attempt(i) for i in range(len(credentials))]
-    releaser = threading.Thread(target=main)
+    releaser = threading.Thread(target=gate.release_when_settled)
     releaser.start()
-    errors = _run_threads(targets)
+    errors = _run_threads([lambda i=i: attempt(i) for i in range(len(credentials))])
     releaser.join(GATE_TIMEOUT)
+    assert gate.inside <= gate.allowed and gate.most_inside <= gate.allowed, (
+        f"{gate.most_inside} requests were in the password check at once; at most {gate.allowed} may be"
+    )
+    assert gate.settled, f"threads neither reached the password check nor finished: {gate.inside=} {gate.finished=}"
     assert not errors, "\n".join(errors)
     return responses
 
@@ -128,7 +131,7 @@ def test_parallel_wrong_passwords_reach_the_password_check_at_most_limit_times(a
 
     limit = app.config["OSBP"].login_attempts_per_minute
     threads = 20  # under the per-address limit (30): only the account's limit is at work
-    gate = Gate(threads)
+    gate = Gate(threads, limit)
     real_verify = operations.verify_password
 
     def gated_verify(password_hash, password):
@@ -177,7 +180,7 @@ def test_parallel_logins_never_compute_more_hashes_than_the_slots(app, monkeypat
 
     settings(monkeypatch, app, password_hash_slots=2, password_hash_wait_seconds=0.2)
     threads = 10
-    gate = Gate(threads)
+    gate = Gate(threads, 2)
 
     class GatedHasher:
         def verify(self, _hash, _password):
