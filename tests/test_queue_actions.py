@@ -459,8 +459,8 @@ def test_wrong_role_post_or_agency_is_a_403_and_audited(app, api, station_id):
     desk = api("supervisor-1")
     c1, c3 = station_id("C1"), station_id("C3")
     _issue(desk)
-    for path in ("recall", "no-show", "start", "finish"):
-        _error(desk, f"/api/v1/stations/{c1}/{path}", status=403, code="not_officer")
+    for path in ("recall", "no-show", "start", "finish"):  # officers' actions: the role matrix refuses supervisors
+        _error(desk, f"/api/v1/stations/{c1}/{path}", status=403, code="role_not_allowed")
     health = _seat(api("rw-health-1"), c3)
     _error(health, f"/api/v1/stations/{c1}/recall", status=403, code="not_seated_here")
     _error(health, f"/api/v1/stations/{c1}/close", status=403, code="not_allowed")
@@ -484,11 +484,11 @@ def test_wrong_role_post_or_agency_is_a_403_and_audited(app, api, station_id):
         db.session.rollback()
         db.session.remove()
     denied = [d["code"] for _u, outcome, d in _audits(app, "authorization.denied")]
-    assert denied == ["not_officer"] * 4 + ["not_seated_here", "not_allowed"]
+    assert denied == ["role_not_allowed"] * 4 + ["not_seated_here", "not_allowed"]
 
 
 def test_bad_input_is_a_json_4xx_never_500(api, station_id):
-    desk = api("supervisor-1")
+    desk, officer = api("supervisor-1"), api("rw-immigration-1")
     c1 = station_id("C1")
     code = _issue(desk)
     cases = [
@@ -500,7 +500,7 @@ def test_bad_input_is_a_json_4xx_never_500(api, station_id):
         (desk.post(f"/api/v1/tickets/{code}/transfer", json={"station_id": True}), 422),
         (desk.post(f"/api/v1/tickets/{code}/transfer", json={"station_id": -1}), 422),
         (desk.post(f"/api/v1/stations/{c1}/transfer", json={"station_id": c1}), 409),  # nobody called
-        (desk.post(f"/api/v1/stations/{c1}/finish", data="x", content_type="application/json"), 400),
+        (officer.post(f"/api/v1/stations/{c1}/finish", data="x", content_type="application/json"), 400),
         (desk.get("/api/v1/tickets/nonsense-code-that-is-long"), 404),
         (desk.post("/api/v1/stations/999999/pause"), 404),
         (desk.get(f"/api/v1/stations/{c1}/recall"), 405),
