@@ -685,16 +685,18 @@ def test_the_last_officer_leaving_returns_the_called_ticket_first_in_line(app, a
     desk = api("supervisor-1")
     c1, c2 = station_id("C1"), station_id("C2")
     first, second = _issue(desk), _issue(desk)
-    officer = login("rw-immigration-1")
-    assert officer.post(f"/counters/{c1}/seat", data={"csrf_token": officer.csrf}).status_code == 302
-    assert officer.post(f"/counters/{c1}/call-next", data={"csrf_token": officer.csrf}).status_code == 302
-    assert _ticket_row(app, first)[:2] == ("called", c1)
+    rw, cd = login("rw-immigration-1"), login("cd-immigration-1")
+    for officer in (rw, cd):
+        assert officer.post(f"/counters/{c1}/seat", data={"csrf_token": officer.csrf}).status_code == 302
+    assert rw.post(f"/counters/{c1}/call-next", data={"csrf_token": rw.csrf}).status_code == 302
+    _leave(rw)
+    assert _ticket_row(app, first)[:2] == ("called", c1)  # the CD officer still serves it
     emitted.clear()
-    left = _leave(officer)
-    assert "went back to its queue, first in line" in officer.get(left.location).get_data(as_text=True)
+    left = _leave(cd)  # the last one seated at Counter 1
+    assert "went back to its queue, first in line" in cd.get(left.location).get_data(as_text=True)
     assert _ticket_row(app, first)[:2] == ("waiting", None)
     [(user, outcome, detail)] = _audits(app, "ticket.returned")
-    assert (user, outcome, detail["code"], detail["reason"]) == ("rw-immigration-1", "ok", first, "last_officer_left")
+    assert (user, outcome, detail["code"], detail["reason"]) == ("cd-immigration-1", "ok", first, "last_officer_left")
     returned = [(data, set(rooms)) for kind, data, rooms in emitted if kind == "ticket.returned"]
     assert returned == [
         (
@@ -715,32 +717,18 @@ def _post_id(app):
     return post_id
 
 
-def test_a_partner_still_seated_keeps_the_ticket_and_a_started_service_stays(app, api, login, station_id):
-    desk = api("supervisor-1")
-    c1 = station_id("C1")
-    first = _issue(desk)
-    rw, cd = login("rw-immigration-1"), login("cd-immigration-1")
-    for officer in (rw, cd):
-        assert officer.post(f"/counters/{c1}/seat", data={"csrf_token": officer.csrf}).status_code == 302
-    assert rw.post(f"/counters/{c1}/call-next", data={"csrf_token": rw.csrf}).status_code == 302
-    _leave(rw)
-    assert _ticket_row(app, first)[:2] == ("called", c1)  # the CD officer still serves it
-    assert rw.post(f"/counters/{c1}/seat", data={"csrf_token": rw.csrf}).status_code == 302
-    assert rw.post(f"/counters/{c1}/start", data={"csrf_token": rw.csrf}).status_code == 302
-    _leave(rw)
-    _leave(cd)
-    assert _ticket_row(app, first)[:2] == ("called", c1)  # service started: a supervisor transfers or closes
-    assert _audits(app, "ticket.returned") == []
-
-
-def test_moving_to_another_counter_returns_the_ticket_called_at_the_first(app, api, station_id):
+def test_moving_to_another_counter_returns_the_ticket_but_a_started_service_stays(app, api, station_id):
     desk = api("supervisor-1")
     c1, c2 = station_id("C1"), station_id("C2")
     first = _issue(desk)
     rw = _seat(api("rw-immigration-1"), c1)
     assert _call(rw, c1) == first
-    _seat(rw, c2)
+    _seat(rw, c2)  # moving leaves Counter 1 empty
     assert _ticket_row(app, first)[:2] == ("waiting", None)
+    assert _call(rw, c2) == first
+    _post(rw, f"/api/v1/stations/{c2}/start")
+    _seat(rw, c1)  # service started at Counter 2: the ticket stays there (a supervisor transfers it or closes)
+    assert _ticket_row(app, first)[:2] == ("called", c2)
     assert [d["reason"] for _u, _o, d in _audits(app, "ticket.returned")] == ["last_officer_left"]
 
 
