@@ -276,7 +276,7 @@ def build_hall(args, secret_key: str) -> dict:
         "devices": devices,
         "issue_seconds": issue_seconds,
         "kiosk_status": "/api/v1/tickets/<code>/status" in rules,
-        "device_login": "/live/device/<token>" in rules,
+        "device_login": "/live/device" in rules,
     }
 
 
@@ -292,7 +292,7 @@ def _devices(app, post, boards: int, kiosks: int) -> dict[str, list[str]]:
         from osbp.live.devices import create_device
     except ImportError:
         return {"board": [], "kiosk": []}
-    if "/live/device/<token>" not in {rule.rule for rule in app.url_map.iter_rules()}:
+    if "/live/device" not in {rule.rule for rule in app.url_map.iter_rules()}:
         return {"board": [], "kiosk": []}
     # A board session can carry many sockets: a handful of board devices is enough to spread them.
     return {
@@ -521,7 +521,12 @@ def device_session(port: int, token: str) -> str:
 
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
-    response = session.get(f"http://127.0.0.1:{port}/live/device/{token}", allow_redirects=False, timeout=10)
+    base = f"http://127.0.0.1:{port}/live/device"
+    page = session.get(base, timeout=10)  # the set-up page: its form posts the token (never in a URL)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    if csrf is None:
+        raise RuntimeError(f"no set-up form at {base}: {page.status_code}")
+    response = session.post(base, data={"csrf_token": csrf.group(1), "token": token}, allow_redirects=False, timeout=10)
     if response.status_code not in (302, 303):
         raise RuntimeError(f"device login failed: {response.status_code} {response.text[:200]}")
     return _cookie_header(session)

@@ -87,7 +87,9 @@ def create_device_command(role: str, name: str, post_code: str | None, base_url:
         raise click.ClickException(error.message) from None
     db.session.commit()
     click.echo(f"{role} {name} created at {posts[0].name}. Open this link once on the device (keep it secret):")
-    click.echo(f"{base_url.rstrip('/')}/live/device/{token}")
+    click.echo(f"(the token after # never reaches the server's logs; or open {base_url.rstrip('/')}/live/device and")
+    click.echo(" paste the token; a kiosk that prints: /live/device?print=1#<token>)")
+    click.echo(f"{base_url.rstrip('/')}/live/device#{token}")
 
 
 @click.command("revoke-device")

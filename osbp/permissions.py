@@ -1,8 +1,8 @@
 """Who may do what in the hall: one place for the checks the operations make before they act.
 
-Roles (osbp/auth/models.py): officers act for their agency at the counter they are seated at; supervisors (and
-admins) manage their post's stations and tickets; the country roles (gate, committee) and devices are kept to their
-own pages by osbp/auth/access.py and osbp/live/devices.py before any of this runs. Every check raises Forbidden
+Roles (osbp/auth/models.py): officers act for their agency at the counter they are seated at; supervisors manage
+their post's stations and tickets (admins do not run the hall). Which role reaches which endpoint at all is the role
+matrix (osbp/roles.py), enforced by osbp/web.py before any of this runs; these are the finer checks. Every check raises Forbidden
 (or Conflict for a state that forbids the action) with a translated message; nothing here writes.
 """
 
@@ -19,7 +19,7 @@ from osbp.workflow import operations as workflow
 
 
 def ensure_supervisor(user) -> None:
-    """Supervisors and admins only (the live view and its station controls)."""
+    """Supervisors only (the live view and its station controls)."""
     if not user.is_supervisor:
         raise Forbidden(_("This page is for another kind of account."), code="wrong_role")
 
@@ -78,7 +78,7 @@ def ensure_own_ticket(ticket, user, message: str) -> None:
 
 
 def ensure_may_manage(station: Station, user) -> None:
-    """Supervisors (and admins) manage any station of their post; an officer only the station they sit at."""
+    """Supervisors manage any station of their post; an officer only the station they sit at."""
     if user.post_id != station.post_id:
         raise Forbidden(_("This station belongs to another post."), code="wrong_post")
     if user.is_supervisor:
@@ -94,7 +94,7 @@ def ensure_may_manage(station: Station, user) -> None:
 
 
 def ensure_can_view(crossing, user) -> None:
-    """A crossing's file: supervisors and admins of the post; officers of an agency with a step on the crossing."""
+    """A crossing's file: supervisors of the post; officers of an agency with a step on the crossing."""
     if user.post_id != crossing.post_id:
         raise Forbidden(_("This crossing belongs to another post."), code="wrong_post")
     if user.is_supervisor:

@@ -6,36 +6,23 @@ import contextlib
 import time
 from urllib.parse import urlsplit
 
-from flask import abort, g, jsonify, make_response, render_template, request, session
+from flask import g, jsonify, make_response, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from osbp import events
+from osbp import events, roles
 from osbp.audit import operations as audit
-from osbp.auth.models import COUNTRY_ROLES
 from osbp.errors import DomainError, Forbidden
 from osbp.extensions import csrf, db, login_manager
 from osbp.i18n import template_helpers
 
-# The only endpoints reachable without logging in (SecureDrop's _insecure_views habit). The device link logs a
-# board or kiosk in; the ticket status is the kiosk's and phones' public lookup, and /t/<code> (live.phone, polling
-# live.phone_status) the page a ticket's QR code opens (both rate-limited, no personal data).
-PUBLIC_ENDPOINTS = frozenset(
-    {
-        "auth.login",
-        "auth.set_language",
-        "static",
-        "api.openapi",
-        "queues.health",
-        "live.device_login",
-        "api.ticket_status",
-        "live.phone",
-        "live.phone_status",
-    }
-)
+# The only endpoints reachable without logging in (SecureDrop's _insecure_views habit): those the role matrix
+# (osbp/roles.py) opens to anonymous callers — the login, the device set-up page, a ticket's public status and /t/<code>
+# (rate-limited, no personal data), static files and the health check.
+PUBLIC_ENDPOINTS = roles.public_endpoints()
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -52,11 +39,17 @@ def init_app(app) -> None:
     app.after_request(_commit_and_emit)
     app.teardown_request(_rollback_on_error)
     app.context_processor(template_helpers)
+    app.add_template_global(may, "may")
 
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_down)
+
+
+def may(endpoint: str) -> bool:
+    """For templates: whether the current user may reach ``endpoint`` (the role matrix), e.g. to show a link."""
+    return roles.may_reach(current_user, endpoint)
 
 
 def _load_user(user_key: str):
@@ -119,8 +112,10 @@ def _unauthorized():
 
 
 def _require_login_and_csrf():
-    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
-        if request.method not in SAFE_METHODS and request.endpoint is not None:
+    """Deny by default, in one place: the role matrix (osbp/roles.py) decides who reaches which endpoint."""
+    endpoint = request.endpoint
+    if endpoint is None or roles.is_public(endpoint):
+        if request.method not in SAFE_METHODS and endpoint is not None:
             csrf.protect()
         return None
     if not current_user.is_authenticated:
@@ -131,18 +126,13 @@ def _require_login_and_csrf():
             session.clear()
             return login_manager.unauthorized()
         session["seen_at"] = int(time.time())
-    if current_user.is_device:
-        from osbp.live.devices import may_reach
-
-        if not may_reach(current_user, request.endpoint):
-            abort(403)  # boards and kiosks reach only their own pages (audited by _http_error)
-    elif current_user.role in COUNTRY_ROLES:
+    if endpoint == "queues.home" and current_user.role in roles.HOME_ENDPOINTS:
         from osbp.auth import access
 
-        if request.endpoint == "queues.home":
-            return access.home_response(current_user)  # "/" is the gate page or the committee's reports
-        if not access.may_reach(current_user, request.endpoint):
-            abort(403)  # gate officers and committee members reach only their own pages (audited by _http_error)
+        return access.home_response(current_user)  # "/" is the role's own page (the gate, the reports …)
+    if not roles.may_reach(current_user, endpoint):
+        # checked before CSRF; audited by _domain_error (authorization.denied, code role_not_allowed)
+        raise Forbidden(_("This page is for another kind of account."), code="role_not_allowed")
     if not g.get("bearer_auth") and request.method not in SAFE_METHODS:
         csrf.protect()
     return None

@@ -202,7 +202,7 @@ def login(app):
         token = csrf_from(client)
         response = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
         assert response.status_code == 302, response.get_data(as_text=True)
-        client.csrf = csrf_from(client, {"gate": "/gate", "committee": "/"}.get(role, "/desk"))  # a page they reach
+        client.csrf = csrf_from(client, {"gate": "/gate", "committee": "/", "admin": "/"}.get(role, "/desk"))  # reached
         return client
 
     return _login

@@ -66,7 +66,7 @@ def shot(page, name: str) -> None:
 
 def open_board(page, app, name: str) -> None:
     token = make_device(app, "board", name)
-    page.goto(f"/live/device/{token}")
+    page.goto(f"/live/device#{token}")  # the set-up page posts the token
     page.wait_for_url("**/live/board")
     page.wait_for_selector("body[data-live=yes]")
 

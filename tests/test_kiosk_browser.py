@@ -128,7 +128,7 @@ def test_a_kiosk_set_up_for_printing_prints_each_ticket_once(app, new_page):  # 
     kiosk = new_page(PORTRAIT_KIOSK)
     kiosk.context.add_init_script(COUNT_PRINTS)
     token = make_device(app, "kiosk", "kiosk-printer")
-    kiosk.goto(f"/live/device/{token}?print=1")
+    kiosk.goto(f"/live/device?print=1#{token}")
     kiosk.wait_for_url("**/live/kiosk")
     kiosk.wait_for_selector("body[data-live=yes]")
     assert kiosk.evaluate("window.osbpPrints") == 0

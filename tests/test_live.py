@@ -17,7 +17,7 @@ from osbp.post.models import Post
 from osbp.queues.models import Station, Ticket
 from osbp.types import utcnow
 from osbp.web import PUBLIC_ENDPOINTS
-from tests.conftest import audit_rows
+from tests.conftest import CSRF_INPUT, audit_rows
 from tests.test_security import _routes
 
 HOLDER = {
@@ -46,11 +46,20 @@ def make_device(app, role: str, name: str | None = None) -> str:
     return token
 
 
+def open_device_link(client, token: str, *, prints: bool = False):
+    """What the set-up page does with the link /live/device#<token> (device-setup.js): post the token with the page's
+    CSRF token. The token never appears in a URL the server sees."""
+    page = client.get("/live/device?print=1" if prints else "/live/device")
+    assert page.status_code == 200, page.status_code
+    csrf = CSRF_INPUT.search(page.get_data(as_text=True)).group(1)
+    return client.post("/live/device", data={"csrf_token": csrf, "token": token} | ({"print": "1"} if prints else {}))
+
+
 def device_client(app, role: str, name: str | None = None):
     """A test client logged in as a new board or kiosk through its device link."""
     client = app.test_client()
     token = make_device(app, role, name)
-    response = client.get(f"/live/device/{token}")
+    response = open_device_link(client, token)
     assert response.status_code == 302, response.get_data(as_text=True)
     client.token = token
     return client
@@ -115,7 +124,7 @@ def _fresh_limits(app):
 def test_device_link_logs_in_once_and_leaves_the_token_out_of_the_address(app):
     token = make_device(app, "board", "board-hall-1")
     client = app.test_client()
-    response = client.get(f"/live/device/{token}")
+    response = open_device_link(client, token)
     assert response.status_code == 302
     assert response.location == "/live/board"
     assert token not in response.location
@@ -131,9 +140,44 @@ def test_device_link_logs_in_once_and_leaves_the_token_out_of_the_address(app):
         db.session.remove()
 
 
+def test_the_device_token_never_travels_in_a_url(app):
+    """Access logs keep URLs: the token is posted by the set-up page, and a GET with the token in the path (the old
+    link) logs nobody in."""
+    token = make_device(app, "board", "board-hall-1")
+    client = app.test_client()
+    assert client.get(f"/live/device/{token}").status_code in (404, 405)
+    assert client.get(f"/live/device?token={token}").status_code == 200  # the set-up page: logs nobody in
+    assert client.get("/live/board").status_code == 302  # still anonymous
+    assert audit_rows(app, "device.login") == []
+    page = client.get("/live/device").get_data(as_text=True)
+    assert 'method="post"' in page and 'name="token"' in page and "js/device-setup.js" in page
+    assert token not in page
+    assert open_device_link(client, token).location == "/live/board"
+
+
+def test_the_set_up_link_carries_the_token_after_the_hash(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-device", "board", "board-hall-9", "--base-url", "https://osbp.example"])
+    assert result.exit_code == 0, result.output
+    link = result.output.strip().splitlines()[-1]
+    assert link.startswith("https://osbp.example/live/device#osbp_")
+    path, token = link.removeprefix("https://osbp.example").split("#")
+    assert path == "/live/device"  # what the browser requests; the fragment stays in the browser
+    client = app.test_client()
+    assert client.get(path).status_code == 200
+    assert open_device_link(client, token).location == "/live/board"
+
+
+def test_the_set_up_form_needs_its_csrf_token(app):
+    client = app.test_client()
+    response = client.post("/live/device", data={"token": make_device(app, "board")})
+    assert response.status_code == 400
+    assert client.get("/live/board").status_code == 302
+
+
 def test_kiosk_link_leads_to_the_kiosk(app):
     client = app.test_client()
-    response = client.get(f"/live/device/{make_device(app, 'kiosk')}")
+    response = open_device_link(client, make_device(app, "kiosk"))
     assert response.location == "/live/kiosk"
     assert client.get("/live/kiosk").status_code == 200
 
@@ -142,14 +186,14 @@ def test_unknown_tokens_and_officers_tokens_open_nothing(app, api):
     officer_token = api("supervisor-1").headers["Authorization"][7:]
     for token in (officer_token, "osbp_" + "x" * 43, "short"):
         client = app.test_client()
-        assert client.get(f"/live/device/{token}").status_code == 404
+        assert open_device_link(client, token).status_code == 404
         assert client.get("/live/board").status_code == 302  # still anonymous: to the login page
     assert [row[0] for row in audit_rows(app, "device.login", LIVE_AUDIT)] == ["failed"] * 3
 
 
 def test_a_device_link_never_replaces_a_persons_session(app, login):
     officer = login("rw-immigration-1")
-    response = officer.get(f"/live/device/{make_device(app, 'board')}")
+    response = open_device_link(officer, make_device(app, "board"))
     assert response.status_code == 409
     assert officer.get("/desk").status_code == 200  # still the officer
 
@@ -157,7 +201,7 @@ def test_a_device_link_never_replaces_a_persons_session(app, login):
 def test_guessing_device_links_is_rate_limited(app, monkeypatch):
     monkeypatch.setitem(app.config, "OSBP", app.config["OSBP"].replace(status_rate_per_minute=2))
     client = app.test_client()
-    assert [client.get(f"/live/device/osbp_guess{i:040d}").status_code for i in range(3)] == [404, 404, 429]
+    assert [open_device_link(client, f"osbp_guess{i:040d}").status_code for i in range(3)] == [404, 404, 429]
     assert len(audit_rows(app, "device.login", LIVE_AUDIT)) == 2
 
 
@@ -170,9 +214,9 @@ def test_a_device_has_no_usable_password(app, client):
 
 
 def _allowed_for(role: str) -> set[str]:
-    from osbp.live.devices import DEVICE_ENDPOINTS
+    from osbp.roles import ENDPOINT_ROLES
 
-    return set(PUBLIC_ENDPOINTS) | DEVICE_ENDPOINTS[role]
+    return set(PUBLIC_ENDPOINTS) | {endpoint for endpoint, roles in ENDPOINT_ROLES.items() if role in roles}
 
 
 @pytest.mark.parametrize("role", ["board", "kiosk"])
@@ -239,7 +283,7 @@ def test_revoking_a_device_ends_its_session_and_sockets(app):
         db.session.remove()
     assert not live.is_connected()
     assert board.get("/live/board").status_code == 302
-    assert board.get(f"/live/device/{board.token}").status_code == 404  # the link is dead too
+    assert open_device_link(board, board.token).status_code == 404  # the link is dead too
 
 
 def test_revoking_only_the_token_also_ends_the_session(app):
@@ -257,9 +301,9 @@ def test_create_and_revoke_device_commands(app):
     result = runner.invoke(args=["create-device", "kiosk", "Kiosk-Hall-2", "--base-url", "https://osbp.example"])
     assert result.exit_code == 0, result.output
     link = result.output.strip().splitlines()[-1]
-    assert link.startswith("https://osbp.example/live/device/osbp_")
+    assert link.startswith("https://osbp.example/live/device#osbp_")
     client = app.test_client()
-    assert client.get(link.removeprefix("https://osbp.example")).location == "/live/kiosk"
+    assert open_device_link(client, link.split("#")[1]).location == "/live/kiosk"
     again = runner.invoke(args=["create-device", "kiosk", "kiosk-hall-2"])
     assert again.exit_code != 0 and "taken" in again.output
     bad = runner.invoke(args=["create-device", "kiosk", "no spaces!"])

@@ -29,6 +29,7 @@ from tests.test_live import (  # noqa: F401  (_fresh_limits: autouse fixture)
     device_client,
     issue,
     make_device,
+    open_device_link,
     seat,
     through_counter_one,
 )
@@ -247,7 +248,7 @@ def test_the_desk_prints_the_ticket_slip(app, login):
 def test_only_a_kiosk_set_up_for_printing_prints(app):
     token = make_device(app, "kiosk", "kiosk-printer-1")
     printer = app.test_client()
-    assert printer.get(f"/live/device/{token}?print=1").status_code == 302
+    assert open_device_link(printer, token, prints=True).status_code == 302
     plain = device_client(app, "kiosk", "kiosk-no-printer")
     for client, prints in ((printer, True), (plain, False)):
         html = _html(client.get("/live/kiosk?lang=en"))

@@ -459,8 +459,8 @@ def test_wrong_role_post_or_agency_is_a_403_and_audited(app, api, station_id):
     desk = api("supervisor-1")
     c1, c3 = station_id("C1"), station_id("C3")
     _issue(desk)
-    for path in ("recall", "no-show", "start", "finish"):
-        _error(desk, f"/api/v1/stations/{c1}/{path}", status=403, code="not_officer")
+    for path in ("recall", "no-show", "start", "finish"):  # officers' actions: the role matrix refuses supervisors
+        _error(desk, f"/api/v1/stations/{c1}/{path}", status=403, code="role_not_allowed")
     health = _seat(api("rw-health-1"), c3)
     _error(health, f"/api/v1/stations/{c1}/recall", status=403, code="not_seated_here")
     _error(health, f"/api/v1/stations/{c1}/close", status=403, code="not_allowed")
@@ -484,11 +484,11 @@ def test_wrong_role_post_or_agency_is_a_403_and_audited(app, api, station_id):
         db.session.rollback()
         db.session.remove()
     denied = [d["code"] for _u, outcome, d in _audits(app, "authorization.denied")]
-    assert denied == ["not_officer"] * 4 + ["not_seated_here", "not_allowed"]
+    assert denied == ["role_not_allowed"] * 4 + ["not_seated_here", "not_allowed"]
 
 
 def test_bad_input_is_a_json_4xx_never_500(api, station_id):
-    desk = api("supervisor-1")
+    desk, officer = api("supervisor-1"), api("rw-immigration-1")
     c1 = station_id("C1")
     code = _issue(desk)
     cases = [
@@ -500,7 +500,7 @@ def test_bad_input_is_a_json_4xx_never_500(api, station_id):
         (desk.post(f"/api/v1/tickets/{code}/transfer", json={"station_id": True}), 422),
         (desk.post(f"/api/v1/tickets/{code}/transfer", json={"station_id": -1}), 422),
         (desk.post(f"/api/v1/stations/{c1}/transfer", json={"station_id": c1}), 409),  # nobody called
-        (desk.post(f"/api/v1/stations/{c1}/finish", data="x", content_type="application/json"), 400),
+        (officer.post(f"/api/v1/stations/{c1}/finish", data="x", content_type="application/json"), 400),
         (desk.get("/api/v1/tickets/nonsense-code-that-is-long"), 404),
         (desk.post("/api/v1/stations/999999/pause"), 404),
         (desk.get(f"/api/v1/stations/{c1}/recall"), 405),
@@ -662,3 +662,93 @@ def _call_and_serve(pair, station) -> str:
     code = _call(pair[0], station)
     _serve(pair, station)
     return code
+
+
+# --- leaving the last seat; the ticket's channel (issue 10) ---------------------------------------------------------
+
+
+def _ticket_row(app, code):
+    with app.app_context():
+        ticket = db.session.scalar(select(Ticket).where(Ticket.code == code))
+        row = (ticket.status, ticket.station_id, ticket.channel)
+        db.session.remove()
+    return row
+
+
+def _leave(session):
+    response = session.post("/counters/leave", data={"csrf_token": session.csrf})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def test_the_last_officer_leaving_returns_the_called_ticket_first_in_line(app, api, login, station_id, emitted):
+    desk = api("supervisor-1")
+    c1, c2 = station_id("C1"), station_id("C2")
+    first, second = _issue(desk), _issue(desk)
+    rw, cd = login("rw-immigration-1"), login("cd-immigration-1")
+    for officer in (rw, cd):
+        assert officer.post(f"/counters/{c1}/seat", data={"csrf_token": officer.csrf}).status_code == 302
+    assert rw.post(f"/counters/{c1}/call-next", data={"csrf_token": rw.csrf}).status_code == 302
+    _leave(rw)
+    assert _ticket_row(app, first)[:2] == ("called", c1)  # the CD officer still serves it
+    emitted.clear()
+    left = _leave(cd)  # the last one seated at Counter 1
+    assert "went back to its queue, first in line" in cd.get(left.location).get_data(as_text=True)
+    assert _ticket_row(app, first)[:2] == ("waiting", None)
+    [(user, outcome, detail)] = _audits(app, "ticket.returned")
+    assert (user, outcome, detail["code"], detail["reason"]) == ("cd-immigration-1", "ok", first, "last_officer_left")
+    returned = [(data, set(rooms)) for kind, data, rooms in emitted if kind == "ticket.returned"]
+    assert returned == [
+        (
+            {"code": first, "station": "Counter 1", "station_id": c1, "status": "waiting"},
+            _rooms(_post_id(app), c1, first),
+        )
+    ]
+    assert "station.seats_changed" in [kind for kind, _data, _rooms in emitted]
+    assert "returned" in _step_event_kinds(app, first)
+    at_c2 = _joint(api, c2, "rw-immigration-2", "cd-immigration-2")
+    assert [_call_and_serve(at_c2, c2) for _ in range(2)] == [first, second]  # its place kept: first in line
+
+
+def _post_id(app):
+    with app.app_context():
+        post_id = db.session.scalar(select(Post.id))
+        db.session.remove()
+    return post_id
+
+
+def test_moving_to_another_counter_returns_the_ticket_but_a_started_service_stays(app, api, station_id):
+    desk = api("supervisor-1")
+    c1, c2 = station_id("C1"), station_id("C2")
+    first = _issue(desk)
+    rw = _seat(api("rw-immigration-1"), c1)
+    assert _call(rw, c1) == first
+    _seat(rw, c2)  # moving leaves Counter 1 empty
+    assert _ticket_row(app, first)[:2] == ("waiting", None)
+    assert _call(rw, c2) == first
+    _post(rw, f"/api/v1/stations/{c2}/start")
+    _seat(rw, c1)  # service started at Counter 2: the ticket stays there (a supervisor transfers it or closes)
+    assert _ticket_row(app, first)[:2] == ("called", c2)
+    assert [d["reason"] for _u, _o, d in _audits(app, "ticket.returned")] == ["last_officer_left"]
+
+
+def test_the_channel_comes_from_the_account_never_from_the_request(app, api, login):
+    officer = api("rw-immigration-1")
+    body = {"direction": "RW-CD", "category": "trader"}
+    for claimed in ("kiosk", "advance"):
+        _error(officer, "/api/v1/tickets", {**body, "channel": claimed}, status=422, code="channel_mismatch")
+    session = login("supervisor-1")
+    refused = session.post("/api/v1/tickets", json={**body, "channel": "kiosk"}, headers={"X-CSRFToken": session.csrf})
+    assert refused.status_code == 422 and refused.json["error"]["code"] == "channel_mismatch"
+    with app.app_context():
+        assert db.session.scalar(select(Ticket.id)) is None  # nothing issued
+        db.session.remove()
+    assert _ticket_row(app, _issue(officer))[2] == "desk"
+    assert _ticket_row(app, _issue(officer, channel="desk"))[2] == "desk"
+    form = session.post("/desk/tickets", data={**body, "channel": "kiosk", "csrf_token": session.csrf})
+    assert form.status_code == 302
+    with app.app_context():
+        channels = db.session.scalars(select(Ticket.channel).order_by(Ticket.id)).all()
+        db.session.remove()
+    assert channels == ["desk", "desk", "desk"]
+    assert {d["channel"] for _u, _o, d in _audits(app, "ticket.issued")} == {"desk"}

@@ -144,7 +144,15 @@ def _http_session():
 def _board_session(base_url: str, device_token: str):
     """What a display board does once: open its device link; the session cookie then opens its socket."""
     http = _http_session()
-    response = http.get(f"{base_url}/live/device/{device_token}", allow_redirects=False, timeout=HTTP_TIMEOUT)
+    page = http.get(f"{base_url}/live/device", timeout=HTTP_TIMEOUT)  # the set-up page posts the token
+    csrf = CSRF_INPUT.search(page.text)
+    assert csrf, "no CSRF token on /live/device"
+    response = http.post(
+        f"{base_url}/live/device",
+        data={"csrf_token": csrf.group(1), "token": device_token},
+        allow_redirects=False,
+        timeout=HTTP_TIMEOUT,
+    )
     assert response.status_code in (302, 303), response.text
     return http
 

@@ -7,7 +7,7 @@ import html as html_module
 import re
 
 from tests.test_kiosk import _json_block
-from tests.test_live import _fresh_limits, device_client, make_device  # noqa: F401  (autouse fixture)
+from tests.test_live import _fresh_limits, device_client, make_device, open_device_link  # noqa: F401  (autouse fixture)
 
 
 def _post(client, path, **data):
@@ -96,7 +96,7 @@ def test_rw_one_minute_is_umunota(app):
 def test_rw_the_device_message_has_no_english(app, login):
     officer = login("rw-immigration-1")
     _in(officer, "rw", "/desk")
-    response = officer.get(f"/live/device/{make_device(app, 'board')}")
+    response = open_device_link(officer, make_device(app, "board"))
     assert response.status_code == 409
     page = html_module.unescape(response.get_data(as_text=True))
     assert "Winjiye nka rw-immigration-1. Banza usohoke muri konti, hanyuma ufungure aderesi y'igikoresho." in page

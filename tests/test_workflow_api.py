@@ -179,7 +179,7 @@ def test_other_agency_cannot_decide_and_is_audited(app, api, station_id):
 
 
 def test_bad_requests_get_json_errors_never_500(api, station_id):
-    desk = api("supervisor-1")
+    desk, officer = api("supervisor-1"), api("rw-immigration-1")
     cases = [
         (desk.post("/api/v1/tickets", data="not json", content_type="application/json"), 400, "bad_json"),
         (desk.post("/api/v1/tickets", json=["a list"]), 400, "bad_json"),
@@ -188,8 +188,8 @@ def test_bad_requests_get_json_errors_never_500(api, station_id):
         (desk.post("/api/v1/tickets", json={"direction": 7, "category": "trader"}), 422, "invalid_field"),
         (desk.get("/api/v1/crossings/999999"), 404, "crossing_not_found"),
         (desk.get("/api/v1/crossings/abc"), 404, "not_found"),
-        (desk.post("/api/v1/steps/999999/decision", json={"outcome": "cleared"}), 404, "step_not_found"),
-        (desk.post("/api/v1/stations/999999/call-next"), 404, "station_not_found"),
+        (officer.post("/api/v1/steps/999999/decision", json={"outcome": "cleared"}), 404, "step_not_found"),
+        (officer.post("/api/v1/stations/999999/call-next"), 404, "station_not_found"),
         (desk.get("/api/v1/tickets"), 405, "method_not_allowed"),
     ]
     for response, status, code in cases:

@@ -45,7 +45,7 @@ def create_ticket():
         text_field(body, "direction"),
         text_field(body, "category"),
         issued_by=current_user,
-        channel=text_field(body, "channel", required=False) or "desk",
+        channel=queues.ensure_channel(text_field(body, "channel", required=False), current_user),
         priority=text_field(body, "priority", required=False),
     )
     payload = serializers.ticket(ticket)

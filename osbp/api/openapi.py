@@ -157,7 +157,12 @@ def _schemas() -> dict:
                 "direction": {"type": "string", "example": "RW-CD"},
                 "category": {"type": "string", "enum": ["traveller", "trader", "resident", "driver"]},
                 "priority": {"type": "string", "enum": list(PRIORITY_KINDS), "nullable": True},
-                "channel": {"type": "string", "enum": list(CHANNELS), "default": "desk"},
+                "channel": {
+                    "type": "string",
+                    "enum": ["desk"],
+                    "description": "Optional. The channel comes from the caller's account (desk for a person's "
+                    "token or session); any other value is refused with 422 channel_mismatch.",
+                },
             },
         },
         "Ticket": {

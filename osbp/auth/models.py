@@ -67,7 +67,12 @@ class User(db.Model):
 
     @property
     def is_supervisor(self) -> bool:
-        return self.role in ("supervisor", "admin")
+        """Runs the hall. Admins do not (they manage accounts, devices, fees and settings): osbp/roles.py."""
+        return self.role == "supervisor"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
 
 class ApiToken(db.Model):

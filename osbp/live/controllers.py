@@ -22,6 +22,7 @@ from osbp.live.blueprint import bp
 from osbp.live.kiosk import printed_ticket, take_ticket
 from osbp.live.limits import retry_after_header, status_limiter
 from osbp.queues import operations as queues
+from osbp.roles import HOME_ENDPOINTS
 from osbp.web import form_action
 from osbp.workflow.models import CATEGORIES
 
@@ -36,12 +37,23 @@ def _require_role(*roles: str) -> None:
         raise Forbidden(_("This page is for another kind of account."), code="wrong_role")
 
 
-@bp.get("/device/<token>")
-def device_login(token: str):
-    """Open once on a board or kiosk: logs the device in and leaves the token out of the address bar.
+@bp.get("/device")
+def device_setup():
+    """The device set-up page: its form posts the device token, so the token never appears in a URL the server sees.
+
+    The link ``flask --app osbp create-device`` prints carries the token in the fragment (``/live/device#<token>``),
+    which browsers never send; device-setup.js moves it into the form and submits it. A technician without the link
+    pastes the token. ``?print=1`` on the page sets a kiosk up for silent printing.
+    """
+    return render_template("live/device.html", prints=request.args.get("print") == "1")
+
+
+@bp.post("/device")
+def device_login():
+    """Log a board or kiosk in with the token posted by the set-up page, then go to the device's page.
 
     Guessing is rate-limited like the public status lookup. A browser where a person is logged in is not turned into a
-    device (a link planted on another site must not log an officer out).
+    device (a form planted on another site must not log an officer out; CSRF stops it first).
     """
     if status_limiter().take(f"device-link:{request.remote_addr}", current_app.config["OSBP"].status_rate_per_minute):
         abort(429)
@@ -53,13 +65,17 @@ def device_login(token: str):
             ),
             code="logged_in",
         )
-    found = devices.device_for_token(token)
+    found = devices.device_for_token(request.form.get("token", "").strip())
     if found is None:
         audit.record("device.login", "failed")
-        abort(404)
+        return render_template(
+            "live/device.html",
+            prints=request.form.get("print") == "1",
+            error=_("This device token is not valid. Ask for a new set-up link."),
+        ), 404
     user, row = found
-    devices.start_device_session(user, row, prints=request.args.get("print") == "1")
-    return redirect(url_for(devices.HOME_ENDPOINTS[user.role]))
+    devices.start_device_session(user, row, prints=request.form.get("print") == "1")
+    return redirect(url_for(HOME_ENDPOINTS[user.role]))
 
 
 # -- display board ---------------------------------------------------------------------------------------------------

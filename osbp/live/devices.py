@@ -1,11 +1,12 @@
 """Device accounts: display boards and kiosks.
 
 A device is a ``User`` with role ``board`` or ``kiosk`` and an unusable password. It is set up once by opening
-``/live/device/<token>`` (the token comes from ``flask --app osbp create-device``): that logs the browser in with a
-session marked as a device session and redirects to the device's page, so the token does not stay in the address bar.
+``/live/device#<token>`` (the link comes from ``flask --app osbp create-device``): the page posts the token (the part
+after ``#`` never reaches the server in a URL, so never its access logs), which logs the browser in with a session
+marked as a device session and redirects to the device's page.
 Device sessions have no idle or absolute timeout (a board runs for weeks), but they die when the device's token is
-revoked or its sessions are (``revoke_device``). Devices reach only their own pages and sockets (deny by default).
-A kiosk whose link is opened with ``?print=1`` prints every ticket it issues (``prints_tickets``; docs/live.md).
+revoked or its sessions are (``revoke_device``). Devices reach only their own pages and sockets (the role matrix, osbp/roles.py).
+A kiosk whose set-up page is opened with ``?print=1`` prints every ticket it issues (``prints_tickets``; docs/live.md).
 """
 
 from __future__ import annotations
@@ -25,12 +26,6 @@ from osbp.auth.operations import _digest, create_token, revoke_sessions, revoke_
 from osbp.errors import Conflict, Invalid
 from osbp.extensions import db
 
-# Non-public endpoints each device role may reach; everything else is 403 (osbp/web.py).
-DEVICE_ENDPOINTS = {
-    "board": frozenset({"live.board", "api.board"}),
-    "kiosk": frozenset({"live.kiosk", "live.kiosk_issue"}),
-}
-HOME_ENDPOINTS = {"board": "live.board", "kiosk": "live.kiosk"}
 DEVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 SESSION_KEY = "device_token_id"
 PRINT_KEY = "device_prints"  # a kiosk set up for silent printing (Chromium --kiosk --kiosk-printing)
@@ -115,8 +110,3 @@ def device_session_valid() -> bool:
         return False
     row = db.session.get(ApiToken, token_id)
     return row is not None and row.user_id == current_user.id and row.revoked_at is None
-
-
-def may_reach(user, endpoint: str | None) -> bool:
-    """Deny by default: a device reaches only the endpoints of its role."""
-    return endpoint in DEVICE_ENDPOINTS.get(user.role, ())

@@ -53,7 +53,9 @@ def take_ticket(device, nonce: str, direction: str, category: str) -> str | None
         return keys.wait(key, REPEAT_WAIT_SECONDS)
     code = None
     try:
-        code = queues.issue_ticket(device.post, direction, category, issued_by=None, channel="kiosk").code
+        code = queues.issue_ticket(
+            device.post, direction, category, issued_by=None, channel=queues.channel_of(device)
+        ).code
         return code
     finally:
         keys.finish(key, code)

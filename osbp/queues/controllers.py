@@ -69,7 +69,7 @@ def issue_ticket():
             request.form.get("direction", ""),
             request.form.get("category", ""),
             issued_by=current_user,
-            channel="desk",
+            channel=operations.channel_of(current_user),
             priority=request.form.get("priority") or None,
         )
         flash(_("Ticket %(code)s issued.", code=ticket.code), "success")
@@ -101,7 +101,9 @@ def take_seat(station_id: int):
 
 @bp.post("/counters/leave")
 def leave_seat():
-    operations.leave_seat(current_user)
+    returned = operations.leave_seat(current_user)
+    if returned is not None:
+        flash(_("%(code)s went back to its queue, first in line.", code=returned.code), "info")
     return redirect(url_for("queues.counters"))
 
 

@@ -39,7 +39,9 @@ from osbp.queues.operations.stations import (
     take_seat,
 )
 from osbp.queues.operations.tickets import (
+    channel_of,
     enqueue,
+    ensure_channel,
     get_ticket_by_code,
     issue_ticket,
     lock_ticket,
@@ -52,11 +54,13 @@ __all__ = [
     "SHORTLIST_PER_KIND",
     "call_next",
     "called_ticket",
+    "channel_of",
     "close_station",
     "current_ticket",
     "decide_my_step",
     "decide_step",
     "enqueue",
+    "ensure_channel",
     "get_station",
     "get_ticket_by_code",
     "issue_ticket",

@@ -64,8 +64,7 @@ def take_seat(station: Station, officer) -> Seat:
     if current is not None:
         if current.station_id == station.id:
             return current
-        current.left_at = now
-        db.session.flush()
+        _leave(current, officer, now)  # moving to another counter leaves this one
     seat = Seat(user_id=officer.id, station_id=station.id, seated_at=now)
     db.session.add(seat)
     audit.record("station.seated", user=officer, obj=station)
@@ -73,12 +72,51 @@ def take_seat(station: Station, officer) -> Seat:
     return seat
 
 
-def leave_seat(officer) -> None:
+def leave_seat(officer) -> Ticket | None:
+    """The officer leaves their seat. Returns the ticket sent back to its queue when they were the last one seated
+    there (``_return_when_unstaffed``), else None."""
     seat = _open_seat(officer)
-    if seat is not None:
-        seat.left_at = utcnow()
-        audit.record("station.left", user=officer, obj=seat.station)
-        _seats_changed(seat.station)
+    if seat is None:
+        return None
+    return _leave(seat, officer, utcnow())
+
+
+def _leave(seat: Seat, officer, now) -> Ticket | None:
+    station = seat.station
+    # The station row first (stations before tickets): two officers leaving at once see each other's leaving.
+    db.session.execute(select(Station.id).where(Station.id == station.id).with_for_update())
+    seat.left_at = now
+    db.session.flush()
+    audit.record("station.left", user=officer, obj=station)
+    returned = _return_when_unstaffed(station, officer, now)
+    _seats_changed(station)
+    return returned
+
+
+def _return_when_unstaffed(station: Station, user, now) -> Ticket | None:
+    """Nobody is seated at ``station`` any more: a ticket called there whose service has not started goes back to its
+    queue with its place kept (first in line again), as when the station closes; audited ``ticket.returned``. A ticket
+    whose service started stays: a supervisor transfers it or closes the station."""
+    seated = select(Seat.id).where(Seat.station_id == station.id, Seat.left_at.is_(None)).limit(1)
+    if db.session.scalar(seated) is not None:
+        return None
+    ticket = lock_ticket(Ticket.station_id == station.id, Ticket.status == TicketStatus.CALLED)
+    if ticket is None or any(s.status == StepStatus.IN_PROGRESS for s in ticket.crossing.run_at(station.id)):
+        return None
+    requeue(ticket, station.id, now, event="returned", user=user, detail={"reason": "last_officer_left"})
+    audit.record(
+        "ticket.returned", user=user, obj=ticket, code=ticket.code, station_id=station.id, reason="last_officer_left"
+    )
+    _publish_returned(ticket, station)
+    return ticket
+
+
+def _publish_returned(ticket: Ticket, station: Station) -> None:
+    events.publish(
+        "ticket.returned",
+        {"code": ticket.code, "station": station.name, "station_id": station.id, "status": TicketStatus.WAITING},
+        *ticket_rooms(ticket, station.id),
+    )
 
 
 def _seats_changed(station: Station) -> None:
@@ -176,11 +214,7 @@ def close_station(station: Station, user) -> tuple[Station, Ticket | None, list[
         released=[t.code for t in released],
     )
     for ticket in [*([returned] if returned else []), *released]:
-        events.publish(
-            "ticket.returned",
-            {"code": ticket.code, "station": station.name, "station_id": station.id, "status": TicketStatus.WAITING},
-            *ticket_rooms(ticket, station.id),
-        )
+        _publish_returned(ticket, station)
     return station, returned, released
 
 

@@ -107,6 +107,27 @@ def issue_ticket(
     return ticket
 
 
+def channel_of(user) -> str:
+    """The channel a ticket issued by ``user`` comes through: a kiosk device's are ``kiosk``; a person's (the desk's
+    form, the API with their token or session) ``desk``. Never what a request says."""
+    return "kiosk" if getattr(user, "role", None) == "kiosk" else "desk"
+
+
+def ensure_channel(asked, user) -> str:
+    """``user``'s channel (``channel_of``); a request naming another one is refused (422), not believed."""
+    channel = channel_of(user)
+    if asked is not None and asked != "" and asked != channel:
+        raise Invalid(
+            _(
+                "Tickets you issue come through the %(channel)s channel; the request cannot choose another one.",
+                channel=channel,
+            ),
+            code="channel_mismatch",
+            field="channel",
+        )
+    return channel
+
+
 def priority_kind(kind) -> str | None:
     """A priority kind from PRIORITY_KINDS, or None for no priority."""
     if kind is None or kind == "":
