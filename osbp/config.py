@@ -29,7 +29,9 @@ class Config:
     max_content_length: int = 1024 * 1024
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
-    login_attempts_per_minute: int = 5
+    login_attempts_per_minute: int = 5  # also the TOTP codes one account may try per minute
+    # Supervisors and admins must enrol a TOTP second factor before they reach anything (docs/security.md).
+    totp_required: bool = True
     status_rate_per_minute: int = 30  # public ticket status lookups per client (kiosk device or address)
     wait_target_minutes: int = 30  # a queue waiting longer raises an alert in the supervisors' live view
     # Queues (docs/queues.md): priority boost with ageing, recalls and no-shows, the wait estimator.
@@ -156,6 +158,16 @@ def _parse_boosts(value: str) -> dict:
     return boosts
 
 
+def _flag(value: str) -> bool:
+    """``true``/``1``/``yes``/``on`` or ``false``/``0``/``no``/``off`` (any case)."""
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"not a yes/no value: {value!r}")
+
+
 def _optional_float(value: str) -> float | None:
     value = value.strip()
     if not value:
@@ -167,7 +179,7 @@ def _optional_float(value: str) -> float | None:
 
 
 # How a variable's text becomes a field's value, when not by the type of the field's default (int, float, str).
-_PARSERS = {"priority_boosts": _parse_boosts, "release_baseline_hours": _optional_float}
+_PARSERS = {"priority_boosts": _parse_boosts, "release_baseline_hours": _optional_float, "totp_required": _flag}
 # Variables that, set but empty, count as unset (the other empty ones are read as they are, and validated).
 _EMPTY_MEANS_UNSET = frozenset({"secret_key", "database_url", "socketio_channel"})
 

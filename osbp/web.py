@@ -26,6 +26,7 @@ from osbp.i18n import template_helpers
 PUBLIC_ENDPOINTS = frozenset(
     {
         "auth.login",
+        "auth.login_code",
         "auth.set_language",
         "static",
         "api.openapi",
@@ -127,6 +128,11 @@ def _require_login_and_csrf():
             session.clear()
             return login_manager.unauthorized()
         session["seen_at"] = int(time.time())
+        from osbp.auth import access
+
+        step = access.required_step_response(current_user, request.endpoint)
+        if step is not None:
+            return step  # a reset password to change, or a second factor to set up, before anything else
     if current_user.is_device:
         from osbp.live.devices import may_reach
 
