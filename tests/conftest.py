@@ -66,6 +66,14 @@ def database_url(tmp_path_factory):
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'osbp-test.sqlite3'}"
 
 
+_SESSION_APP: dict = {}
+
+
+def session_app():
+    """The session's app, for helpers called without fixtures (the browser tests' log_in)."""
+    return _SESSION_APP["app"]
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     from flask_migrate import upgrade
@@ -75,6 +83,7 @@ def app(database_url, tmp_path_factory):
     with application.app_context():
         _drop_everything()
         upgrade()
+    _SESSION_APP["app"] = application
     yield application
     with application.app_context():
         db.session.remove()

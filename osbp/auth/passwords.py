@@ -52,7 +52,7 @@ def check_policy(password: str, *, username: str | None = None, post=None) -> No
     folded = _folded(password)
     name = _folded(username or "")
     if len(name) >= MIN_NAME_LENGTH and name in folded:
-        raise Invalid(_("A password must not contain your username."), code="password_has_username")
+        raise Invalid(_("A password must not contain the username."), code="password_has_username")
     if post is not None:
         for part in (post.name_a, post.name_b, post.code):
             name = _folded(part)

@@ -29,7 +29,7 @@ from osbp.extensions import db
 from osbp.types import utcnow
 
 STEP_SECONDS = 30
-CODE = re.compile(r"^\d{6}$")
+CODE = re.compile(r"^[0-9]{6}$")
 # Roles that must have a second factor when OSBP_TOTP_REQUIRED is on (the default). Any other person may enrol.
 REQUIRED_ROLES = ("supervisor", "admin")
 
