@@ -177,10 +177,13 @@ def test_the_code_step_dies_with_the_users_sessions(app, client, clock):
     assert not is_logged_in(client)
 
 
-def test_officers_without_a_second_factor_log_in_with_the_password(app, client, clock):
+def test_for_officers_the_second_factor_is_optional(app, client, clock):
     response = password_step(client, "rw-immigration-1")
     assert response.location == "/"
     assert is_logged_in(client)
+    page = client.get("/account/totp")
+    assert page.status_code == 200 and "Turn on the second factor" in text(page)
+    assert "Your role needs a second factor" not in text(page)
 
 
 # --- enrolment ------------------------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from osbp.live import devices
 from osbp.permissions import ensure_admin
 
 ROLE_ORDER = ("admin", "supervisor", "officer", "gate", "committee")
+# Temporary passwords: no look-alike characters (0/o, 1/l/i), read aloud or copied by hand; 16 of 31 ≈ 79 bits.
+_PLAIN = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
 def accounts(admin: User) -> list[tuple[User, bool]]:
@@ -75,7 +77,7 @@ def enable(admin: User, user_id: int) -> User:
 def new_temporary_password(user: User) -> str:
     """A random password that passes the policy (shown once to the admin)."""
     while True:
-        password = "-".join(secrets.token_urlsafe(6) for _part in range(3))
+        password = "-".join("".join(secrets.choice(_PLAIN) for _ in range(4)) for _group in range(4))
         try:
             check_policy(password, username=user.username, post=user.post)
         except DomainError:
