@@ -34,6 +34,10 @@ def connect(auth=None):
     if not _allowed():
         return False  # refused: no anonymous or expired sessions
     join_room(events.user_room(current_user.id))  # so that a revocation closes this socket
+    from osbp.auth.access import required_step
+
+    if required_step(current_user) is not None:
+        return True  # a reset password to change or a second factor to set up first: their own room only
     if current_user.is_device:
         if current_user.role == "board":
             join_room(events.board_room(current_user.post_id))

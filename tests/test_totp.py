@@ -290,3 +290,19 @@ def test_seed_demo_prints_the_demo_second_factors(app, monkeypatch):
     for username, key in DEMO_TOTP_SECRETS.items():
         assert re.search(rf"{username}\s+{key}", result.output)
     assert str(escape("pyotp.TOTP(")) in str(escape(result.output))
+
+
+def test_a_supervisor_who_must_enrol_gets_no_hall_events(app, client, clock, api):
+    from osbp.extensions import socketio
+
+    forget_second_factor(app, "supervisor-1")
+    password_step(client, "supervisor-1")
+    live = socketio.test_client(app, flask_test_client=client)
+    assert live.is_connected()
+    sid = socketio.server.manager.sid_from_eio_sid(live.eio_sid, "/")
+    rooms = {room for room in socketio.server.manager.get_rooms(sid, "/") if ":" in room}
+    with app.app_context():
+        supervisor_id = db.session.scalar(select(User.id).where(User.username == "supervisor-1"))
+        db.session.remove()
+    assert rooms == {f"user:{supervisor_id}"}  # not the post's or the supervisors' rooms
+    live.disconnect()
