@@ -59,6 +59,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     web.init_app(app)
 
+    from osbp.accounts.blueprint import bp as accounts_bp
     from osbp.api.blueprint import bp as api_bp
     from osbp.auth.blueprint import bp as auth_bp
     from osbp.bilateral.blueprint import bp as bilateral_bp
@@ -72,6 +73,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(live_bp)
     app.register_blueprint(gate_bp)
     app.register_blueprint(bilateral_bp)
+    app.register_blueprint(accounts_bp)
 
     from osbp import agencies
     from osbp.workflow import contract

@@ -31,7 +31,7 @@ def init_app(app) -> None:
 @with_appcontext
 def seed_demo_command(force: bool) -> None:
     """Create the demo post Rusizi II / Ruzizi II with demo accounts (idempotent)."""
-    from osbp.post.seed import COUNTRY_PEOPLE, DEMO_PASSWORDS, OFFICERS, seed_demo
+    from osbp.post.seed import COUNTRY_PEOPLE, DEMO_PASSWORDS, DEMO_TOTP_SECRETS, OFFICERS, seed_demo
 
     if current_app.config["OSBP"].production and not force:
         raise click.ClickException("refusing to create demo accounts in production (use --force only on a test post)")
@@ -45,6 +45,11 @@ def seed_demo_command(force: bool) -> None:
     click.echo(f"  {'admin':<18} {DEMO_PASSWORDS['admin']}")
     for username, _country, _name, role in COUNTRY_PEOPLE:
         click.echo(f"  {username:<18} {DEMO_PASSWORDS[role]}")
+    click.echo("Second factor (TOTP) of the demo supervisor and admin: add the key to an authenticator app, or print")
+    click.echo("the code the login asks for with the command after it:")
+    for username, secret in DEMO_TOTP_SECRETS.items():
+        click.echo(f"  {username:<18} {secret}")
+        click.echo(f"  {'':<18} .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{secret}').now())\"")
 
 
 @click.command("create-token")

@@ -32,12 +32,14 @@ class Config:
     # Login limits (docs/login.md): failed logins per account per minute before the account is locked for
     # login_lockout_minutes; failed logins per remote address per minute; argon2id hashes computed at once per process
     # (46 MiB each) and how long a login waits for one before 429; proxies in front whose X-Forwarded-For is trusted.
-    login_attempts_per_minute: int = 5
+    login_attempts_per_minute: int = 5  # also the TOTP codes one account may try per minute
     login_lockout_minutes: int = 5
     login_attempts_per_address_per_minute: int = 30
     password_hash_slots: int = 4
     password_hash_wait_seconds: float = 2.0
     trusted_proxies: int = 0
+    # Supervisors and admins must enrol a TOTP second factor before they reach anything (docs/security.md).
+    totp_required: bool = True
     status_rate_per_minute: int = 30  # public ticket status lookups per client (kiosk device or address)
     wait_target_minutes: int = 30  # a queue waiting longer raises an alert in the supervisors' live view
     # Queues (docs/queues.md): priority boost with ageing, recalls and no-shows, the wait estimator.
@@ -177,6 +179,16 @@ def _parse_boosts(value: str) -> dict:
     return boosts
 
 
+def _flag(value: str) -> bool:
+    """``true``/``1``/``yes``/``on`` or ``false``/``0``/``no``/``off`` (any case)."""
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"not a yes/no value: {value!r}")
+
+
 def _optional_float(value: str) -> float | None:
     value = value.strip()
     if not value:
@@ -188,7 +200,7 @@ def _optional_float(value: str) -> float | None:
 
 
 # How a variable's text becomes a field's value, when not by the type of the field's default (int, float, str).
-_PARSERS = {"priority_boosts": _parse_boosts, "release_baseline_hours": _optional_float}
+_PARSERS = {"priority_boosts": _parse_boosts, "release_baseline_hours": _optional_float, "totp_required": _flag}
 # Variables that, set but empty, count as unset (the other empty ones are read as they are, and validated).
 _EMPTY_MEANS_UNSET = frozenset({"secret_key", "database_url", "socketio_channel"})
 

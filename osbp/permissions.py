@@ -24,6 +24,12 @@ def ensure_supervisor(user) -> None:
         raise Forbidden(_("This page is for another kind of account."), code="wrong_role")
 
 
+def ensure_admin(user) -> None:
+    """Admins only: accounts and devices (docs/security.md, who may do what). Supervisors run the hall."""
+    if not user.is_admin:
+        raise Forbidden(_("Only an admin manages accounts and devices."), code="not_admin")
+
+
 def seated_station(user) -> Station | None:
     """The station the officer is seated at now (one open seat per officer)."""
     seat = db.session.scalar(select(Seat).where(Seat.user_id == user.id, Seat.left_at.is_(None)))

@@ -33,6 +33,7 @@ PEOPLE = frozenset({OFFICER, SUPERVISOR, ADMIN, GATE, COMMITTEE})  # accounts of
 HALL = frozenset({OFFICER, SUPERVISOR})  # the hall's staff
 OFFICERS = frozenset({OFFICER})
 SUPERVISORS = frozenset({SUPERVISOR})
+ADMINS = frozenset({ADMIN})
 REPORT_READERS = frozenset({COMMITTEE, SUPERVISOR, ADMIN})
 
 ENDPOINT_ROLES: dict[str, frozenset[str]] = {
@@ -40,6 +41,7 @@ ENDPOINT_ROLES: dict[str, frozenset[str]] = {
     "static": PUBLIC,
     "auth.login": PUBLIC,
     "auth.set_language": PUBLIC,
+    "auth.login_code": PUBLIC,  # the second step of a login: needs a recent right password (osbp/auth/sessions.py)
     "api.openapi": PUBLIC,
     "queues.health": PUBLIC,
     "live.device_setup": PUBLIC,
@@ -50,6 +52,8 @@ ENDPOINT_ROLES: dict[str, frozenset[str]] = {
     # -- every account
     "queues.home": LOGGED_IN,  # each role's own start page (HOME_ENDPOINTS), the hall's otherwise
     "auth.logout": PEOPLE,
+    "accounts.password": PEOPLE,  # one's own password
+    "accounts.totp": PEOPLE,  # one's own second factor
     # -- the entrance desk and the hall's tickets
     "queues.desk": HALL,
     "queues.issue_ticket": HALL,
@@ -114,6 +118,14 @@ ENDPOINT_ROLES: dict[str, frozenset[str]] = {
     # -- accounts: login lockouts (supervisors of the post for its officers; admins for everyone)
     "auth.lockouts": frozenset({SUPERVISOR, ADMIN}),
     "auth.unlock": frozenset({SUPERVISOR, ADMIN}),
+    # -- accounts and devices: admins only
+    "accounts.admin_accounts": ADMINS,
+    "accounts.disable": ADMINS,
+    "accounts.enable": ADMINS,
+    "accounts.reset_password": ADMINS,
+    "accounts.reset_second_factor": ADMINS,
+    "accounts.devices": ADMINS,
+    "accounts.revoke_device": ADMINS,
     # -- the bilateral reports (aggregates only)
     "bilateral.reports": REPORT_READERS,
     "bilateral.generate": REPORT_READERS,
@@ -124,7 +136,7 @@ ENDPOINT_ROLES: dict[str, frozenset[str]] = {
 HOME_ENDPOINTS = {
     GATE: "gate.page",
     COMMITTEE: "bilateral.reports",
-    ADMIN: "bilateral.reports",
+    ADMIN: "accounts.admin_accounts",
     BOARD: "live.board",
     KIOSK: "live.kiosk",
 }

@@ -40,6 +40,10 @@ def connect(auth=None):
     if not _allowed("connect"):
         return False  # refused: no anonymous or expired sessions
     join_room(events.user_room(current_user.id))  # so that a revocation closes this socket
+    from osbp.auth.access import required_step
+
+    if required_step(current_user) is not None:
+        return True  # a reset password to change or a second factor to set up first: their own room only
     if current_user.role == roles.BOARD:
         join_room(events.board_room(current_user.post_id))
     if current_user.role not in roles.POST_ROOM_ROLES:

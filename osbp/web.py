@@ -126,6 +126,11 @@ def _require_login_and_csrf():
             session.clear()
             return login_manager.unauthorized()
         session["seen_at"] = int(time.time())
+        from osbp.auth import access
+
+        step = access.required_step_response(current_user, endpoint)
+        if step is not None:
+            return step  # a reset password to change, or a second factor to set up, before anything else
     if endpoint == "queues.home" and current_user.role in roles.HOME_ENDPOINTS:
         from osbp.auth import access
 

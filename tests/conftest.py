@@ -7,6 +7,7 @@ import contextlib
 import functools
 import os
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import text
@@ -65,6 +66,14 @@ def database_url(tmp_path_factory):
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'osbp-test.sqlite3'}"
 
 
+_SESSION_APP: dict = {}
+
+
+def session_app():
+    """The session's app, for helpers called without fixtures (the browser tests' log_in)."""
+    return _SESSION_APP["app"]
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     from flask_migrate import upgrade
@@ -74,6 +83,7 @@ def app(database_url, tmp_path_factory):
     with application.app_context():
         _drop_everything()
         upgrade()
+    _SESSION_APP["app"] = application
     yield application
     with application.app_context():
         db.session.remove()
@@ -202,10 +212,43 @@ def login(app):
         token = csrf_from(client)
         response = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
         assert response.status_code == 302, response.get_data(as_text=True)
+        if urlsplit(response.location).path == "/login/code":  # the demo supervisor and admin have a second factor
+            response = enter_totp_code(app, client, username)
+            assert response.status_code == 302, response.get_data(as_text=True)
         client.csrf = csrf_from(client, {"gate": "/gate", "committee": "/", "admin": "/"}.get(role, "/desk"))  # reached
         return client
 
     return _login
+
+
+def totp_code(app, username: str) -> str:
+    """The code of ``username``'s demo second factor (osbp.post.seed.DEMO_TOTP_SECRETS) for a time-step the app has
+    not accepted yet. A test may log the same person in more than once within one 30-second step, and a code is good
+    only once: then the next step's code is taken (the app accepts one step either side for clock drift), and when
+    that one was used too, the last used step is set back — test set-up; the app's check is the real one."""
+    import pyotp
+
+    from osbp.auth.models import TotpCredential, User
+    from osbp.auth.totp import current_step
+    from osbp.post.seed import DEMO_TOTP_SECRETS
+
+    with app.app_context():
+        credential = db.session.scalar(
+            db.select(TotpCredential).join(User, User.id == TotpCredential.user_id).where(User.username == username)
+        )
+        now = current_step()
+        last = credential.last_step if credential is not None and credential.last_step is not None else now - 2
+        if last >= now + 1:
+            credential.last_step = last = now - 1
+            db.session.commit()
+        db.session.remove()
+    return pyotp.TOTP(DEMO_TOTP_SECRETS[username]).generate_otp(max(now, last + 1))
+
+
+def enter_totp_code(app, client, username: str):
+    """The second step of a login: post the current TOTP code on /login/code."""
+    token = csrf_from(client, "/login/code")
+    return client.post("/login/code", data={"code": totp_code(app, username), "csrf_token": token})
 
 
 class ApiClient:

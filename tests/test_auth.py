@@ -19,7 +19,7 @@ from osbp.extensions import db
 from osbp.post.seed import DEMO_PASSWORDS
 from osbp.types import utcnow
 from tests.clock import patch_utcnow
-from tests.conftest import audit_rows, csrf_from, reset_database
+from tests.conftest import audit_rows, csrf_from, enter_totp_code, reset_database
 
 COOKIE = "osbp_session"
 WRONG = "not-the-right-password"
@@ -191,6 +191,7 @@ def test_login_starts_a_new_session(app, client):
         data={"username": "supervisor-1", "password": DEMO_PASSWORDS["supervisor"], "csrf_token": old_token},
     )
     assert response.status_code == 302
+    assert enter_totp_code(app, client, "supervisor-1").status_code == 302  # the supervisor's second factor
     assert client.get_cookie(COOKIE).value != old_cookie
     with client.session_transaction() as session:
         assert "planted" not in session  # pre-login data dropped …

@@ -16,8 +16,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from osbp.extensions import db
-from osbp.post.seed import DEMO_PASSWORDS
-from tests.conftest import missing, restore_real_socket_sends
+from osbp.post.seed import DEMO_PASSWORDS, DEMO_TOTP_SECRETS
+from tests.conftest import missing, restore_real_socket_sends, session_app, totp_code
 
 pytestmark = pytest.mark.browser
 
@@ -95,11 +95,16 @@ def shot(page, name: str) -> None:
 
 
 def log_in(page, username: str) -> None:
-    role = "supervisor" if username.startswith("supervisor") else "officer"
+    """Log in through the form; the demo supervisor and admin then type the code of their second factor."""
+    role = "admin" if username == "admin" else "supervisor" if username.startswith("supervisor") else "officer"
     page.goto("/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORDS[role])
     page.get_by_role("button", name="Log in").click()
+    if username in DEMO_TOTP_SECRETS:
+        page.wait_for_url("**/login/code")
+        page.get_by_label("Code").fill(totp_code(session_app(), username))
+        page.get_by_role("button", name="Log in").click()
     expect(page.locator(".topbar .who")).to_have_text(re.compile("^" + re.escape(username)))
 
 

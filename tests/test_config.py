@@ -31,6 +31,7 @@ def test_every_field_is_read_from_its_variable(tmp_path):
         "OSBP_RELEASE_BASELINE_HOURS": "",
         "OSBP_RELEASE_BASELINE_DATE": "2019",
         "OSBP_RELEASE_BASELINE_SOURCE": "Time release study, 2019",
+        "OSBP_TOTP_REQUIRED": "false",
     }
     whole = [f.name for f in fields(Config) if type(f.default) is int]
     environ |= {f"OSBP_{name.upper()}": str(40 + n) for n, name in enumerate(whole)}

@@ -20,7 +20,7 @@ from osbp.post.seed import DEMO_PASSWORDS
 from osbp.queues.models import Ticket
 from osbp.web import PUBLIC_ENDPOINTS
 from osbp.workflow.models import Crossing
-from tests.conftest import CSRF_INPUT, audit_rows, csrf_from, keep_socketio
+from tests.conftest import CSRF_INPUT, audit_rows, csrf_from, enter_totp_code, keep_socketio
 
 SECURITY_AUDIT = ("outcome", "username", "object_id", "detail")
 
@@ -131,6 +131,7 @@ def test_every_non_public_route_needs_login(app, client):
 def test_public_endpoints_are_few_and_reachable(app, client):
     assert {
         "auth.login",
+        "auth.login_code",  # the TOTP code after the password: only with a recent right password (tests/test_totp.py)
         "auth.set_language",
         "static",
         "api.openapi",
@@ -333,7 +334,7 @@ def test_officer_of_an_agency_without_a_step_cannot_read_the_crossing(app, api, 
         "///evil.example",
     ],
 )
-def test_login_never_redirects_off_site(client, target):
+def test_login_never_redirects_off_site(app, client, target):
     response = client.post(
         "/login",
         data={
@@ -343,6 +344,8 @@ def test_login_never_redirects_off_site(client, target):
             "csrf_token": csrf_from(client),
         },
     )
+    assert response.location == "/login/code"
+    response = enter_totp_code(app, client, "supervisor-1")
     assert response.status_code == 302
     location = urlsplit(response.location)
     assert not location.scheme and not location.netloc
@@ -350,7 +353,7 @@ def test_login_never_redirects_off_site(client, target):
     assert "evil" not in response.location
 
 
-def test_login_follows_a_local_next(client):
+def test_login_follows_a_local_next(app, client):
     response = client.post(
         "/login",
         data={
@@ -360,7 +363,8 @@ def test_login_follows_a_local_next(client):
             "csrf_token": csrf_from(client),
         },
     )
-    assert response.location == "/desk?ticket=1"
+    assert response.location == "/login/code"  # the supervisor's second factor, then the page asked for
+    assert enter_totp_code(app, client, "supervisor-1").location == "/desk?ticket=1"
 
 
 # --- database outage ----------------------------------------------------------------------------------------------

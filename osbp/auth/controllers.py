@@ -1,17 +1,15 @@
-"""Login, logout, the language switch and the locked accounts page."""
+"""Login (password, then the TOTP code for users with a second factor), logout, the language switch and the locked
+accounts page."""
 
 from __future__ import annotations
 
-import time
-
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from osbp.audit import operations as audit
-from osbp.auth import access, operations
+from osbp.auth import operations, sessions, totp
 from osbp.auth.blueprint import bp
-from osbp.auth.models import COUNTRY_ROLES
 from osbp.errors import DomainError
 from osbp.i18n import normalise_locale
 from osbp.web import form_action, local_path
@@ -35,17 +33,29 @@ def login():
     if user is None:
         error = _("Wrong username or password.")
         return render_template("auth/login.html", error=error, username=username), 401
-    locale = session.get("locale")
-    session.clear()  # a fresh session on every login
-    login_user(user, remember=False)
-    now = int(time.time())
-    session["login_at"] = now
-    session["seen_at"] = now
-    if locale and not user.locale:
-        session["locale"] = locale
-    if user.role in COUNTRY_ROLES:  # gate officers and committee members land on their own page, whatever "next"
-        return redirect(access.home_url(user))
-    return redirect(_safe_next(request.form.get("next")))
+    locale, next_target = session.get("locale"), request.form.get("next")
+    if totp.enrolled(user):  # the password is not enough: the code from the user's authenticator app next
+        sessions.await_second_factor(user, next_target, locale)
+        return redirect(url_for("auth.login_code"))
+    return redirect(sessions.start(user, next_target, locale))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """The second step of a login for a user with a TOTP second factor."""
+    pending = sessions.awaiting_second_factor()
+    if pending is None:
+        session.pop(sessions.SECOND_FACTOR_KEY, None)
+        flash(_("Log in again: the first step expired or was not done."), "error")
+        return redirect(url_for("auth.login"))
+    if request.method == "GET":
+        return render_template("auth/login_code.html")
+    user, next_target = pending
+    try:
+        totp.verify_login_code(user, request.form.get("code", ""))
+    except DomainError as error:  # rendered, not raised: the counted try and its audit row are committed
+        return render_template("auth/login_code.html", error=error.message), error.status
+    return redirect(sessions.start(user, next_target, session.get("locale")))
 
 
 @bp.route("/logout", methods=["POST"])

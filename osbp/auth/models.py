@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from osbp.extensions import db
@@ -36,6 +36,8 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped on logout, password change or disable: every session minted before is dead.
     session_version: Mapped[int] = mapped_column(default=1)
+    # Set when an admin resets the password: the next login leads to the password change page and nowhere else.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     post: Mapped[Post] = relationship()
@@ -102,3 +104,18 @@ class LoginThrottle(db.Model):
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class TotpCredential(db.Model):
+    """A user's TOTP second factor (RFC 6238, 30 s steps). The secret is stored encrypted (osbp/auth/totp.py) and
+    shown only while enrolling. ``last_step`` is the time-step of the last code accepted: a code is good once.
+    ``attempts`` counts the codes tried since ``window_at`` (one minute), so wrong codes meet a limit."""
+
+    __tablename__ = "totp_credentials"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    secret_encrypted: Mapped[str] = mapped_column(String(255))
+    enabled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(default=0)
+    window_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

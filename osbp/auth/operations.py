@@ -157,10 +157,32 @@ def revoke_sessions(user: User) -> None:
 
 def change_password(user: User, new_password: str) -> None:
     """New hash; every session, socket and API token of the user stops working."""
-    user.password_hash = hash_password(new_password)
+    user.password_hash = hash_password(new_password, username=user.username, post=user.post)
+    user.must_change_password = False
     revoke_sessions(user)
     revoke_tokens(user)
     audit.record("auth.password_changed", user=user)
+
+
+def change_own_password(user: User, current: str, new: str, confirm: str) -> None:
+    """The user's own change (/account/password): the current password first, then the new one twice. Wrong current
+    passwords are audited and limited like logins; the caller starts a fresh session afterwards."""
+    key = f"{throttle.PASSWORD_CHANGE}{user.id}"
+    count = throttle.take(
+        key, current_app.config["OSBP"].login_attempts_per_minute, window_seconds=WINDOW_SECONDS, lock_seconds=0
+    )
+    if not count.allowed:  # counted atomically before the hash, like logins
+        audit.record("auth.password_changed", "throttled", user=user)
+        raise LoginThrottled(_("Too many failed attempts. Wait a minute and try again."))
+    if not verify_password(user.password_hash, current or ""):
+        audit.record("auth.password_changed", "failed", user=user)
+        raise Invalid(_("Your current password is wrong."), code="wrong_current_password")
+    throttle.refund(key)
+    if (new or "") != (confirm or ""):
+        raise Invalid(_("The new password and its confirmation differ."), code="password_mismatch")
+    if new == current:
+        raise Invalid(_("Choose a new password, not the current one."), code="password_unchanged")
+    change_password(user, new)
 
 
 def revoke_tokens(user: User) -> None:
@@ -169,11 +191,23 @@ def revoke_tokens(user: User) -> None:
         token.revoked_at = now
 
 
-def disable_user(user: User) -> None:
-    """The account can no longer log in; its sessions, sockets and API tokens stop working."""
+def disable_user(user: User, *, by: User | None = None) -> None:
+    """The account can no longer log in; its sessions, sockets and API tokens stop working (for good: enabling it
+    again does not bring the tokens back). ``by`` is the admin who did it, when not the command line."""
     user.active = False
     revoke_sessions(user)
-    audit.record("auth.user_disabled", user=user)
+    revoke_tokens(user)
+    audit.record("auth.user_disabled", user=user, **_by(by))
+
+
+def enable_user(user: User, *, by: User | None = None) -> None:
+    user.active = True
+    audit.record("auth.user_enabled", user=user, **_by(by))
+
+
+def _by(admin: User | None) -> dict:
+    """Audit detail naming who acted on the account (never a secret)."""
+    return {"by": admin.username, "by_id": admin.id} if admin is not None else {}
 
 
 def set_locale(user: User, locale: str) -> None:

@@ -1,13 +1,19 @@
-"""argon2id password hashing and the password policy (length 8–128, no composition rules, common ones refused).
+"""argon2id password hashing and the password policy.
 
 Each hash takes 46 MiB for its length: at most ``OSBP_PASSWORD_HASH_SLOTS`` are computed at once in a process (a
 semaphore, ``HashSlots``); a request that cannot get a slot within ``OSBP_PASSWORD_HASH_WAIT_SECONDS`` gets 429 with
 Retry-After (``ServerBusy``) instead of the memory.
+
+Policy: length 8–128, no composition rules; refused: a common password (zxcvbn's list of the 30,000 most common leaked
+passwords, pinned in requirements.txt, plus a few local ones in common_passwords.txt), and a password equal to or
+containing the account's username or the post's name or code (case, spaces and punctuation ignored).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,11 +28,9 @@ from osbp.errors import DomainError, Invalid
 # 46 MiB, one pass, one lane: the OWASP argon2id minimum.
 HASHER = PasswordHasher(time_cost=1, memory_cost=47104, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
 MIN_LENGTH, MAX_LENGTH = 8, 128
-_COMMON = frozenset(
-    line.strip().lower()
-    for line in (Path(__file__).with_name("common_passwords.txt")).read_text(encoding="utf-8").splitlines()
-    if line.strip() and not line.startswith("#")
-)
+# Names shorter than this (after dropping spaces and punctuation) are not searched for inside a password.
+MIN_NAME_LENGTH = 3
+_LOCAL_LIST = Path(__file__).with_name("common_passwords.txt")
 # Verifying against this keeps a failed login for an unknown user as slow as for a known one.
 _DUMMY_HASH = HASHER.hash("osbp-dummy-password-for-timing")
 
@@ -80,15 +84,44 @@ def _hashing():
         yield
 
 
-def check_policy(password: str) -> None:
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The refused passwords, lowercased: zxcvbn's "passwords" frequency list and the local additions."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    local = (line.strip() for line in _LOCAL_LIST.read_text(encoding="utf-8").splitlines())
+    words = [*FREQUENCY_LISTS["passwords"], *(line for line in local if line and not line.startswith("#"))]
+    return frozenset(word.lower() for word in words)
+
+
+def _folded(text: str) -> str:
+    """Lowercase letters and digits only: "Rusizi II" and "rusizi-ii!" both become "rusiziii"."""
+    return re.sub(r"[\W_]+", "", (text or "").casefold())
+
+
+def check_policy(password: str, *, username: str | None = None, post=None) -> None:
+    """Raise Invalid (422) naming the rule the password breaks. ``username`` and ``post`` (a Post) are the account's,
+    when known."""
     if not isinstance(password, str) or not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         raise Invalid(_("A password has 8 to 128 characters."), code="password_length")
-    if password.lower() in _COMMON:
+    if password.lower() in common_passwords():
         raise Invalid(_("This password is too common. Choose another."), code="password_common")
+    folded = _folded(password)
+    name = _folded(username or "")
+    if len(name) >= MIN_NAME_LENGTH and name in folded:
+        raise Invalid(_("A password must not contain the username."), code="password_has_username")
+    if post is not None:
+        for part in (post.name_a, post.name_b, post.code):
+            name = _folded(part)
+            if len(name) >= MIN_NAME_LENGTH and name in folded:
+                raise Invalid(
+                    _("A password must not contain the post's name or code (%(name)s).", name=part),
+                    code="password_has_post_name",
+                )
 
 
-def hash_password(password: str) -> str:
-    check_policy(password)
+def hash_password(password: str, *, username: str | None = None, post=None) -> str:
+    check_policy(password, username=username, post=post)
     with _hashing():
         return HASHER.hash(password)
 

@@ -29,7 +29,7 @@ from osbp.types import UTCDateTime, utcnow
 
 logger = logging.getLogger(__name__)
 TABLE = LoginThrottle.__table__
-ACCOUNT, ADDRESS, AUDIT = "account:", "address:", "audit:"
+ACCOUNT, ADDRESS, AUDIT, PASSWORD_CHANGE = "account:", "address:", "audit:", "password_change:"
 PRUNE_ONE_IN = 64  # about one take in this many also deletes rows whose window and lock are long over
 PRUNE_AFTER = timedelta(hours=1)
 

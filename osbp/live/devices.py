@@ -58,13 +58,14 @@ def create_device(post, role: str, name: str) -> tuple[User, str]:
     return user, token
 
 
-def revoke_device(user: User) -> None:
-    """The device's token, sessions and sockets stop working; set it up again with a new token."""
+def revoke_device(user: User, *, by: User | None = None) -> None:
+    """The device's token, sessions and sockets stop working; set it up again with a new token. ``by`` is the admin
+    who did it from the devices page (None from the command line)."""
     if not user.is_device:
         raise Invalid(_("%(name)s is not a device.", name=user.username), code="not_a_device")
     revoke_tokens(user)
     revoke_sessions(user)
-    audit.record("device.revoked", user=user)
+    audit.record("device.revoked", user=user, **({"by": by.username, "by_id": by.id} if by else {}))
 
 
 def device_for_token(token: str) -> tuple[User, ApiToken] | None:

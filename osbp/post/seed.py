@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from osbp.auth.models import User
+from osbp.auth.models import TotpCredential, User
 from osbp.auth.passwords import hash_password
+from osbp.auth.totp import encrypt_secret
 from osbp.extensions import db
 from osbp.i18n import N_
 from osbp.post.models import Agency, Post
@@ -60,6 +61,13 @@ DEMO_PASSWORDS = {
     "admin": "rusizi-demo-admin",
     "gate": "rusizi-demo-gate",
     "committee": "rusizi-demo-committee",
+}
+# The demo supervisor's and admin's TOTP second factor (RFC 6238 base32 keys, DEMO ONLY, public in this file): add
+# them to an authenticator app, or print the current code with
+#   .venv/bin/python -c "import pyotp; print(pyotp.TOTP('<key>').now())"
+DEMO_TOTP_SECRETS = {
+    "supervisor-1": "OSBPDEMOSUPERVISORRUSIZIIRWCD234",
+    "admin": "OSBPDEMOADMINRUSIZIIRUZIZIIRWCD7",
 }
 OFFICERS = [
     ("rw-immigration-1", "RW-IMM", "Aline Uwase"),
@@ -165,14 +173,18 @@ def _ensure_users(post, agencies, hasher) -> None:
     for username, agency, country, name, role in people:
         if username in existing:
             continue
-        db.session.add(
-            User(
-                post_id=post.id,
-                username=username,
-                full_name=name,
-                role=role,
-                agency_id=agency.id if agency else None,
-                country=country,
-                password_hash=hasher(DEMO_PASSWORDS[role]),
-            )
+        user = User(
+            post_id=post.id,
+            username=username,
+            full_name=name,
+            role=role,
+            agency_id=agency.id if agency else None,
+            country=country,
+            password_hash=hasher(DEMO_PASSWORDS[role]),
         )
+        db.session.add(user)
+        if username in DEMO_TOTP_SECRETS:
+            db.session.flush()
+            db.session.add(
+                TotpCredential(user_id=user.id, secret_encrypted=encrypt_secret(DEMO_TOTP_SECRETS[username]))
+            )
