@@ -294,3 +294,12 @@ def station_id(app):
         return station_id
 
     return _station_id
+
+
+def open_device_link(client, token: str, *, prints: bool = False):
+    """What the set-up page does with the link /live/device#<token> (device-setup.js): post the token with the page's
+    CSRF token. The token never appears in a URL the server sees."""
+    page = client.get("/live/device?print=1" if prints else "/live/device")
+    assert page.status_code == 200, page.status_code
+    csrf = CSRF_INPUT.search(page.get_data(as_text=True)).group(1)
+    return client.post("/live/device", data={"csrf_token": csrf, "token": token} | ({"print": "1"} if prints else {}))

@@ -13,7 +13,7 @@ from osbp.audit.models import AuditEvent
 from osbp.auth.models import ApiToken, User
 from osbp.extensions import db
 from osbp.post.seed import DEMO_PASSWORDS
-from tests.conftest import audit_rows, csrf_from
+from tests.conftest import audit_rows, csrf_from, open_device_link
 
 OFFICER = DEMO_PASSWORDS["officer"]
 NEW = "a fresh passphrase by the lake"
@@ -35,7 +35,7 @@ def user_row(app, username: str) -> dict:
 
 
 def is_logged_in(client) -> bool:
-    return client.get("/stations").status_code == 200
+    return client.get("/account/password").status_code == 200  # a page every person reaches
 
 
 def password_login(app, username: str, password: str):
@@ -281,7 +281,7 @@ def test_the_admin_lists_and_revokes_devices(app, login):
     token = _device(app, "board", "board-hall-1")
     _device(app, "kiosk", "kiosk-entrance")
     board = app.test_client()
-    assert board.get(f"/live/device/{token}").status_code == 302
+    assert open_device_link(board, token).status_code == 302
     assert board.get("/live/board").status_code == 200
     admin = login("admin")
     page = admin.get("/admin/devices").get_data(as_text=True)

@@ -17,7 +17,7 @@ from osbp.post.models import Post
 from osbp.queues.models import Station, Ticket
 from osbp.types import utcnow
 from osbp.web import PUBLIC_ENDPOINTS
-from tests.conftest import CSRF_INPUT, audit_rows
+from tests.conftest import audit_rows, open_device_link
 from tests.test_security import _routes
 
 HOLDER = {
@@ -44,15 +44,6 @@ def make_device(app, role: str, name: str | None = None) -> str:
         db.session.commit()
         db.session.remove()
     return token
-
-
-def open_device_link(client, token: str, *, prints: bool = False):
-    """What the set-up page does with the link /live/device#<token> (device-setup.js): post the token with the page's
-    CSRF token. The token never appears in a URL the server sees."""
-    page = client.get("/live/device?print=1" if prints else "/live/device")
-    assert page.status_code == 200, page.status_code
-    csrf = CSRF_INPUT.search(page.get_data(as_text=True)).group(1)
-    return client.post("/live/device", data={"csrf_token": csrf, "token": token} | ({"print": "1"} if prints else {}))
 
 
 def device_client(app, role: str, name: str | None = None):

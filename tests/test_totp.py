@@ -19,7 +19,7 @@ from osbp.config import Config, ConfigError
 from osbp.extensions import db
 from osbp.post.seed import DEMO_PASSWORDS, DEMO_TOTP_SECRETS
 from tests.clock import patch_utcnow
-from tests.conftest import audit_rows, csrf_from
+from tests.conftest import audit_rows, csrf_from, open_device_link
 
 T0 = datetime(2026, 12, 1, 8, 0, 10, tzinfo=UTC)  # 10 s into a 30-second step
 
@@ -50,7 +50,7 @@ def code_step(client, code: str):
 
 
 def is_logged_in(client) -> bool:
-    response = client.get("/desk")
+    response = client.get("/account/password")  # a page every person reaches, once no step is left to take
     return response.status_code == 200
 
 
@@ -276,7 +276,7 @@ def test_devices_never_reach_the_account_pages(app, clock):
         db.session.commit()
         db.session.remove()
     board = app.test_client()
-    assert board.get(f"/live/device/{token}").status_code == 302
+    assert open_device_link(board, token).status_code == 302
     assert board.get("/account/totp").status_code == 403
     assert board.get("/account/password").status_code == 403
 
