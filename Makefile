@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app osbp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations vendor lint format messages clean
+.PHONY: run test install translations vendor lint format messages clean audit
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,14 @@ messages: $(BIN)/activate
 	  --copyright-holder "osbp contributors" .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --ignore-pot-creation-date
 
+# Known vulnerabilities in the pinned dependencies (pip-audit, installed on demand in its own venv so that it pins
+# nothing of ours). It needs the network to reach its advisory source, so it is not part of `make test`.
+PIP_AUDIT_VERSION ?= 2.10.1
+audit:
+	$(PYTHON) -m venv .venv-audit
+	.venv-audit/bin/pip install --quiet pip-audit==$(PIP_AUDIT_VERSION)
+	.venv-audit/bin/pip-audit --strict -r requirements.txt -r requirements-dev.txt
+
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -61,4 +69,4 @@ format:
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache node_modules $(VENDOR)
+	rm -rf $(VENV) .venv-audit instance .pytest_cache .ruff_cache node_modules $(VENDOR)

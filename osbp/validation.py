@@ -1,4 +1,4 @@
-"""Checks on free text that several domains accept: the reasons officers give."""
+"""Checks on input that several domains accept: the reasons officers give, ids typed as text."""
 
 from __future__ import annotations
 
@@ -7,6 +7,16 @@ from flask_babel import gettext as _
 from osbp.errors import Invalid
 
 MAX_REASON = 500
+# The largest id a request may name: ids beyond a signed 64-bit integer overflow SQLite's driver (docs/security.md).
+MAX_ID = 2**63 - 1
+
+
+def id_from_text(value) -> int | None:
+    """A positive id written in ASCII digits (at most MAX_ID), else None: "²" and "9" * 30 are not ids."""
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > len(str(MAX_ID)):
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
 
 
 def clean_reason(value, *, missing: str | None) -> str | None:

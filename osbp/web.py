@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from osbp import events, roles
+from osbp import edge, events, roles
 from osbp.audit import operations as audit
 from osbp.errors import DomainError, Forbidden
 from osbp.extensions import csrf, db, login_manager
@@ -33,6 +33,7 @@ def init_app(app) -> None:
     login_manager.request_loader(_load_bearer_user)
     login_manager.unauthorized_handler(_unauthorized)
 
+    edge.init_app(app)  # first: the edge rules run before anything reads the request (osbp/edge.py)
     app.before_request(_require_login_and_csrf)
     # after_request functions run in reverse order: commit first, so that a 503 made there still gets the headers.
     app.after_request(_security_headers)
@@ -90,10 +91,11 @@ def local_path(target: str | None, default: str) -> str:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith("/api/") or request.path == "/healthz"
 
 
 def error_response(status: int, code: str, message: str):
+    message = edge.printable(message)  # a message quoting input never carries a control character back
     if wants_json():
         return jsonify({"error": {"code": code, "message": message}}), status
     return render_template("error.html", status=status, code=code, message=message), status
@@ -243,7 +245,12 @@ def _http_error(error: HTTPException):
         user = current_user if current_user.is_authenticated else None
         audit.record("authorization.denied", "denied", user=user, code="forbidden", path=request.path)
     message = HTTP_MESSAGES.get(status, lambda: _("Something went wrong on our side. Nothing was saved."))()
-    return error_response(status, (error.name or "error").lower().replace(" ", "_"), message)
+    response, status = error_response(status, (error.name or "error").lower().replace(" ", "_"), message)
+    response = make_response(response)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value  # Allow on a 405, Retry-After, WWW-Authenticate …
+    return response, status
 
 
 def form_action(action, redirect_to):
@@ -254,7 +261,7 @@ def form_action(action, redirect_to):
         result = action()
     except DomainError as error:
         _domain_error(error)
-        flash(error.message, "error")
+        flash(edge.printable(error.message), "error")
         return redirect(redirect_to)
     return result
 

@@ -6,6 +6,7 @@ from flask import request
 from flask_babel import gettext as _
 
 from osbp.errors import BadRequest, Invalid
+from osbp.validation import MAX_ID
 
 
 def json_body() -> dict:
@@ -25,7 +26,8 @@ def text_field(body: dict, key: str, *, required: bool = True) -> str | None:
 
 
 def whole_number(body: dict, key: str) -> int:
+    """A positive id (1 … MAX_ID: larger ones overflow SQLite's driver)."""
     value = body.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
         raise Invalid(_("The field %(field)s must be a whole number.", field=key), code="invalid_field", field=key)
     return value

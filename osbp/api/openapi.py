@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from osbp.queues.models import CHANNELS, PRIORITY_KINDS, STATION_STATES, TICKET_STATUSES
+from osbp.validation import MAX_ID, MAX_REASON
+from osbp.workflow.models import CATEGORIES, Outcome
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 
@@ -11,8 +13,16 @@ def _json(schema_ref: str) -> dict:
     return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}
 
 
+# Every request field states its bounds (enum, maxLength, minimum/maximum), so a client can validate before sending;
+# tests/test_api_schema.py checks that none is left open and runs schemathesis against the document.
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+REASON = {"type": "string", "maxLength": MAX_REASON}
+TICKET_CODE = {"type": "string", "minLength": 1, "maxLength": 16, "example": "T-042"}
+DIRECTION = {"type": "string", "pattern": "^[A-Z]{2}-[A-Z]{2}$", "maxLength": 5, "example": "RW-CD"}
+
+
 def _id(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+    return {"name": name, "in": "path", "required": True, "schema": ID}
 
 
 def document() -> dict:
@@ -57,7 +67,7 @@ def document() -> dict:
                             "application/json": {
                                 "schema": {
                                     "type": "object",
-                                    "properties": {"note": {"type": "string", "maxLength": 500, "nullable": True}},
+                                    "properties": {"note": {**REASON, "nullable": True}},
                                 }
                             }
                         },
@@ -154,8 +164,8 @@ def _schemas() -> dict:
             "type": "object",
             "required": ["direction", "category"],
             "properties": {
-                "direction": {"type": "string", "example": "RW-CD"},
-                "category": {"type": "string", "enum": ["traveller", "trader", "resident", "driver"]},
+                "direction": DIRECTION,
+                "category": {"type": "string", "enum": list(CATEGORIES)},
                 "priority": {"type": "string", "enum": list(PRIORITY_KINDS), "nullable": True},
                 "channel": {
                     "type": "string",
@@ -270,8 +280,8 @@ def _schemas() -> dict:
             "type": "object",
             "required": ["outcome"],
             "properties": {
-                "outcome": {"type": "string", "enum": ["cleared", "referred", "refused"]},
-                "reason": {"type": "string", "description": "Required for referred and refused"},
+                "outcome": {"type": "string", "enum": list(Outcome)},
+                "reason": {**REASON, "nullable": True, "description": "Required for referred and refused"},
             },
         },
         "DecisionResult": {
@@ -359,7 +369,7 @@ def _gate_paths() -> dict:
                         "in": "path",
                         "required": True,
                         "description": "The pass code as scanned or typed; case and the GP- prefix do not matter",
-                        "schema": {"type": "string", "example": "GP-ABCD2345"},
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 32, "example": "GP-ABCD2345"},
                     }
                 ],
                 "responses": {
@@ -393,7 +403,7 @@ def _ref(name: str) -> dict:
 
 
 def _code() -> dict:
-    return {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "example": "T-042"}}
+    return {"name": "code", "in": "path", "required": True, "schema": TICKET_CODE}
 
 
 def _station_action(summary: str, result: str, errors: dict, body: str | None = None) -> dict:
@@ -515,13 +525,13 @@ def _queue_schemas() -> dict:
             "required": ["priority", "reason"],
             "properties": {
                 "priority": {"type": "string", "enum": list(PRIORITY_KINDS), "nullable": True},
-                "reason": {"type": "string", "maxLength": 500},
+                "reason": REASON,
             },
         },
         "TransferRequest": {
             "type": "object",
             "required": ["station_id"],
-            "properties": {"station_id": {"type": "integer", "minimum": 1}},
+            "properties": {"station_id": ID},
         },
         "StationState": {
             "type": "object",

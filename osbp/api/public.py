@@ -16,6 +16,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from osbp.api.blueprint import bp
+from osbp.api.openapi import TICKET_CODE
+from osbp.config import SUPPORTED_LOCALES
 from osbp.errors import BadRequest, Invalid, NotFound
 from osbp.extensions import db
 from osbp.i18n import normalise_locale
@@ -92,16 +94,16 @@ def extend_openapi(document: dict) -> dict:
             "summary": "A ticket's status for its holder: step, position, wait, where to go. Public, no personal data",
             "description": "No login. Rate-limited per client (OSBP_STATUS_RATE_PER_MINUTE, default 30): "
             "429 with Retry-After when exceeded. Anonymous callers name the post with ?post= when the server "
-            "runs several. ?lang=en|fr|rw chooses the language of labels and messages.",
+            "runs several. ?lang=en|fr|rw|sw chooses the language of labels and messages.",
             "security": [],
             "parameters": [
-                {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "example": "T-042"}},
-                {"name": "post", "in": "query", "required": False, "schema": {"type": "string"}},
+                {"name": "code", "in": "path", "required": True, "schema": TICKET_CODE},
+                {"name": "post", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 32}},
                 {
                     "name": "lang",
                     "in": "query",
                     "required": False,
-                    "schema": {"type": "string", "enum": ["en", "fr", "rw"]},
+                    "schema": {"type": "string", "enum": list(SUPPORTED_LOCALES)},
                 },
             ],
             "responses": {

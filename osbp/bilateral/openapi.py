@@ -16,7 +16,7 @@ def _parameters() -> list[dict]:
             "in": "query",
             "required": True,
             "description": description,
-            "schema": {"type": "string", "format": "date", "example": "2026-11-01"},
+            "schema": {"type": "string", "format": "date", "maxLength": 10, "example": "2026-11-01"},
         }
 
     return [
@@ -29,6 +29,7 @@ def _parameters() -> list[dict]:
             "description": "One language, or two side by side, comma-separated (default fr,en)",
             "schema": {
                 "type": "string",
+                "maxLength": 5,
                 "example": "fr,en",
                 "pattern": "^(%s)(,(%s))?$" % (("|".join(SUPPORTED_LOCALES),) * 2),
             },

@@ -21,6 +21,7 @@ from osbp.queues import estimator, operations, qr
 from osbp.queues.blueprint import bp
 from osbp.queues.models import PRIORITY_KINDS, TicketStatus
 from osbp.types import utcnow
+from osbp.validation import id_from_text
 from osbp.web import form_action, local_path
 from osbp.workflow import contract
 from osbp.workflow import operations as workflow
@@ -29,6 +30,10 @@ from osbp.workflow.models import CATEGORIES, CrossingStatus, Outcome, StepStatus
 
 @bp.get("/healthz")
 def health():
+    """200 while the database answers; 503 (osbp/web.py's database-down handler) when it does not."""
+    from osbp.extensions import db
+
+    db.session.execute(select(1))
     return {"status": "ok"}
 
 
@@ -43,11 +48,12 @@ def home():
 @bp.get("/desk")
 def desk():
     ticket = None
-    if request.args.get("ticket", "").isdigit():
+    ticket_id = id_from_text(request.args.get("ticket"))
+    if ticket_id is not None:
         from osbp.extensions import db
         from osbp.queues.models import Ticket
 
-        ticket = db.session.get(Ticket, int(request.args["ticket"]))
+        ticket = db.session.get(Ticket, ticket_id)
         if ticket is None or ticket.post_id != current_user.post_id:
             ticket = None
     return render_template(
@@ -224,7 +230,7 @@ def _clock(value) -> str:
 
 def _counter_parts(context: dict) -> dict[str, Markup]:
     # Markup: our own templates, autoescaped when rendered
-    return {name: Markup(render_template(f"queues/_counter_{name}.html", **context)) for name in COUNTER_PARTS}  # noqa: S704
+    return {name: Markup(render_template(f"queues/_counter_{name}.html", **context)) for name in COUNTER_PARTS}  # noqa: S704 (our own templates, autoescaped)
 
 
 def _signature(html: str) -> str:
@@ -345,10 +351,10 @@ def _station_action(station_id: int, run):
 
 
 def _form_station_id() -> int:
-    value = request.form.get("station_id", "")
-    if not value.isdigit():
+    station_id = id_from_text(request.form.get("station_id"))
+    if station_id is None:
         raise Invalid(_("Choose a station."), code="invalid_field")
-    return int(value)
+    return station_id
 
 
 @bp.post("/counters/<int:station_id>/recall")

@@ -61,13 +61,13 @@ class ImmigrationControl(AgencyControl):
         return {"holder": identity_json(identity_of(crossing))}
 
     def openapi_paths(self, errors: dict) -> dict:
+        from osbp.api.openapi import ID
+
         return {
             "/steps/{step_id}/identity": {
                 "post": {
                     "summary": "Immigration records the person's identity and travel document",
-                    "parameters": [
-                        {"name": "step_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-                    ],
+                    "parameters": [{"name": "step_id", "in": "path", "required": True, "schema": ID}],
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Identity"}}},
@@ -91,11 +91,21 @@ class ImmigrationControl(AgencyControl):
                 "type": "object",
                 "required": ["holder_name", "nationality", "document_type", "document_number", "birth_date"],
                 "properties": {
-                    "holder_name": {"type": "string"},
-                    "nationality": {"type": "string", "example": "RWA"},
+                    "holder_name": {"type": "string", "minLength": 2, "maxLength": 120},
+                    "nationality": {
+                        "type": "string",
+                        "maxLength": 64,
+                        "example": "RWA",
+                        "description": "ISO 3166-1 alpha-3 code (or the country's name)",
+                    },
                     "document_type": {"type": "string", "enum": list(DOCUMENT_TYPES)},
-                    "document_number": {"type": "string"},
-                    "birth_date": {"type": "string", "format": "date"},
+                    "document_number": {
+                        "type": "string",
+                        "minLength": 3,
+                        "maxLength": 32,
+                        "pattern": "^[A-Za-z0-9<-]+$",
+                    },
+                    "birth_date": {"type": "string", "format": "date", "maxLength": 10},
                 },
             }
         }
