@@ -452,6 +452,7 @@ def test_status_is_public_and_carries_no_personal_data(app, api, station_id):
         "fees",
         "documents",
         "updated_at",
+        "seq",  # the post's live number: the kiosk's snapshot (docs/live.md)
     }
     text = json.dumps(status)
     assert not any(value in text for value in PERSONAL), text
