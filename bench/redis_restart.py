@@ -152,20 +152,26 @@ class Hall:
     def __init__(self, database_url: str, work: Path, browser):
         self.work = work
         self.redis = RedisServer(work / "redis.log")
+        self.servers: dict[str, GunicornProcess] = {}
+        self.contexts = []
+        self.boards = {}
+        try:
+            self._start(database_url, browser)
+        except BaseException:
+            self.close()  # nothing left running, whatever failed
+            raise
+
+    def _start(self, database_url: str, browser) -> None:
         self.redis.start()
         env = environment(database_url, self.redis.url, f"osbp-restart-{secrets.token_hex(4)}", secrets.token_hex(24))
         self.data = prepare(env)
-        self.servers = {
-            name: GunicornProcess(
-                "osbp.wsgi:app", cwd=ROOT, env=env, log_path=work / f"gunicorn-{name}.log", threads=50
+        for name in ("A", "B"):
+            self.servers[name] = GunicornProcess(
+                "osbp.wsgi:app", cwd=ROOT, env=env, log_path=self.work / f"gunicorn-{name}.log", threads=50
             )
-            for name in ("A", "B")
-        }
         deadline = time.monotonic() + START_TIMEOUT
         for server in self.servers.values():
             server.wait_ready("/login", timeout=max(0.0, deadline - time.monotonic()))
-        self.contexts = []
-        self.boards = {}
         for name, token in zip(("A", "B"), self.data["boards"], strict=True):
             context = browser.new_context(viewport={"width": 1920, "height": 1080})
             context.set_default_timeout(15000)
@@ -173,7 +179,7 @@ class Hall:
             page = context.new_page()
             page.goto(f"{self.servers[name].url}/live/device/{token}")
             page.wait_for_url("**/live/board")
-            page.wait_for_selector("body[data-live=yes]")
+            page.wait_for_selector("body[data-live=yes]", state="attached")
             self.boards[name] = page
 
     def post(self, path: str, token: str, **body) -> dict:
