@@ -180,6 +180,9 @@ class Hall:
             page.goto(f"{self.servers[name].url}/live/device/{token}")
             page.wait_for_url("**/live/board")
             page.wait_for_selector("body[data-live=yes]", state="attached")
+            # The board's own timers stop (30 s refresh, clock, language rotation): a refresh that happened to fall
+            # in the outage would show the change without the resync, and the round would measure nothing.
+            page.evaluate("() => { for (let id = 1; id < 10000; id += 1) clearInterval(id); }")
             self.boards[name] = page
 
     def post(self, path: str, token: str, **body) -> dict:
@@ -196,7 +199,7 @@ class Hall:
         return response.json()
 
     def start_calls(self) -> dict[str, str]:
-        """A ticket called at X1 and one at X2 (Redis up): station code → ticket code."""
+        """A ticket called at X1 and one at X2 (Redis up): station code → ticket code. X2's is the current call."""
         called = {}
         for code in ("X1", "X2"):
             self.post("/tickets", self.data["desk"], direction="RW-CD", category="traveller")
@@ -237,15 +240,16 @@ class Hall:
         self.redis.stop()
 
 
-def round_trip(hall: Hall, target: str, down: float) -> tuple[dict[str, float], float]:
-    """Stop Redis, recall ``target``'s ticket through B, wait ``down`` s, start Redis: (board → seconds to converge
-    after Redis answered again, seconds Redis was down)."""
+def round_trip(hall: Hall, target: str, down: float) -> tuple[float, float, dict[str, str]]:
+    """Stop Redis, recall ``target``'s ticket through B, wait ``down`` s, start Redis: (the monotonic time Redis
+    answered again, seconds it was down, what the boards showed just before it came back)."""
     hall.redis.stop()
     stopped = time.monotonic()
     hall.recall(target)
     time.sleep(max(0.0, down - (time.monotonic() - stopped)))
+    before = hall.shown()
     back = hall.redis.start()
-    return back, back - stopped
+    return back, back - stopped, before
 
 
 def main() -> int:
@@ -269,17 +273,25 @@ def main() -> int:
             worst = 0.0
             try:
                 called = hall.start_calls()
+                if len(hall.wait_for(called["X2"], CONVERGE_TIMEOUT)) != len(hall.boards):
+                    raise RuntimeError(f"the boards do not show {called['X2']} with Redis up: {hall.shown()}")
                 print(f"calls before the rounds: {called}; boards show {hall.shown()}")
+                target = "X2"
                 for number in range(1, args.rounds + 1):
-                    target = "X1" if hall.shown()["A"] != called["X1"] else "X2"
-                    back, down = round_trip(hall, target, args.down)
+                    target = "X1" if target == "X2" else "X2"  # the other ticket becomes the current call
+                    back, down, before = round_trip(hall, target, args.down)
                     times = hall.wait_for(called[target], CONVERGE_TIMEOUT, since=back)
                     late = sorted(set(hall.boards) - set(times))
                     worst = max([worst, *times.values()]) if not late else float("inf")
-                    shown = ", ".join(f"board {name} {seconds:.2f} s" for name, seconds in sorted(times.items()))
+                    shown = ", ".join(
+                        f"board {name} {seconds:.2f} s"
+                        + (" (already, from its own instance)" if before[name] == called[target] else "")
+                        for name, seconds in sorted(times.items())
+                    )
                     print(
-                        f"round {number}: Redis down {down:.1f} s; {called[target]} recalled through B; converged "
-                        f"after Redis returned: {shown}" + (f"; NOT converged: {late}" if late else "")
+                        f"round {number}: Redis down {down:.1f} s; {called[target]} recalled through B; boards just "
+                        f"before Redis returned: {before}; converged after Redis returned: {shown}"
+                        + (f"; NOT converged: {late}" if late else "")
                     )
             finally:
                 hall.close()
