@@ -3,7 +3,7 @@
 - ``OsbpLive.Sequence``'s rules, run in the page: stale, apply, gap; a snapshot older than what is shown is refused.
 - A board ignores an event older than its snapshot (no second chime, no older call on top), applies the next one,
   reads its snapshot again on a gap (an event it never received: here a real change whose events were not sent),
-  and on the server's ``resync``.
+  and on the server's ``resync``; so do the counter page and the supervisors' view.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from sqlalchemy import select
 from osbp import events
 from osbp.extensions import db, socketio
 from osbp.live.models import LiveSequence
-from tests.test_board_browser import TV, browser, new_page, open_board  # noqa: F401 (fixtures)
-from tests.test_browser import base_url  # noqa: F401 (fixture)
+from tests.test_board_browser import COUNTER_PC, TV, browser, new_page, open_board  # noqa: F401 (fixtures)
+from tests.test_browser import base_url, log_in, take_seat  # noqa: F401 (fixture)
 from tests.test_live import call, issue, seat
 
 pytestmark = pytest.mark.browser
@@ -128,3 +128,36 @@ def test_a_board_ignores_stale_events_and_reads_its_snapshot_on_a_gap_and_on_res
     _wait_for_seq(board, _seq(app))
     assert _shown(board)["snapshots"] > gap["snapshots"]
     assert not board.errors, board.errors
+
+
+def _snapshots_reach(page, count: int) -> None:
+    page.wait_for_function(f"() => Number(document.body.dataset.snapshots || 0) >= {count}")
+
+
+def test_the_counter_page_and_the_supervisor_view_read_their_snapshot_again_on_resync(
+    app,
+    new_page,  # noqa: F811
+    station_id,
+    demo_post,
+):
+    supervisor = new_page(COUNTER_PC)
+    log_in(supervisor, "supervisor-1")
+    supervisor.goto("/live/supervisor")
+    supervisor.wait_for_selector("body[data-live=yes]", state="attached")
+    _snapshots_reach(supervisor, 1)  # read on connection
+
+    officer = new_page(COUNTER_PC)
+    log_in(officer, "rw-immigration-1")
+    take_seat(officer, "Counter 1")
+    officer.wait_for_selector("body[data-live=yes]", state="attached")
+    _snapshots_reach(officer, 1)
+    seen = {
+        name: page.evaluate("Number(document.body.dataset.snapshots)")
+        for name, page in (("supervisor", supervisor), ("officer", officer))
+    }
+
+    socketio.emit("resync", {"reason": "message_queue"}, to=events.post_room(demo_post))
+    _snapshots_reach(supervisor, seen["supervisor"] + 1)
+    _snapshots_reach(officer, seen["officer"] + 1)
+    assert supervisor.evaluate("Number(document.body.dataset.liveSeq)") == _seq(app)
+    assert officer.evaluate("Number(document.body.dataset.liveSeq)") == _seq(app)
