@@ -46,7 +46,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     # Redis pub/sub ignores database numbers: each deployment sharing a Redis server needs its own channel.
-    queue_options = {"channel": base.socketio_channel} if base.socketio_message_queue else {}
+    queue_options = message_queue_options(base.socketio_message_queue, base.socketio_channel)
     socketio.init_app(
         app,
         async_mode="threading",
@@ -85,3 +85,15 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def message_queue_options(url: str, channel: str) -> dict:
+    """Socket.IO's message queue: Redis through ``ResyncingRedisManager`` (bounded reconnects, ``resync`` after a
+    loss: osbp/message_queue.py); another URL through Flask-SocketIO's own choice; none: this process only."""
+    if not url:
+        return {"client_manager": None}  # not a manager left by an earlier create_app in this process
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from osbp.message_queue import ResyncingRedisManager
+
+        return {"client_manager": ResyncingRedisManager(url, channel=channel)}
+    return {"channel": channel}

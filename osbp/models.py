@@ -4,6 +4,7 @@ from osbp.agencies.immigration.models import TravellerIdentity  # noqa: F401
 from osbp.audit.models import AuditEvent  # noqa: F401
 from osbp.auth.models import ApiToken, LoginThrottle, TotpCredential, User  # noqa: F401
 from osbp.bilateral.models import BilateralReport  # noqa: F401
+from osbp.live.models import LiveSequence  # noqa: F401
 from osbp.post.models import Agency, Post  # noqa: F401
 from osbp.queues.models import Seat, Station, Ticket, TicketCounter  # noqa: F401
 from osbp.workflow.models import Crossing, Readmission, Route, RouteStep, Step, StepEvent, StepKind  # noqa: F401

@@ -170,6 +170,7 @@ def _commit_and_emit(response):
         events.discard()
         return response
     try:
+        events.stamp()  # the live sequence: the request's last statement before its commit
         db.session.commit()
     except OperationalError as error:
         return make_response(_database_down(error))

@@ -232,6 +232,7 @@ def test_ticket_called_on_instance_a_reaches_a_socket_on_instance_b(two_instance
             for t, m in received
             if m["type"] == "ticket.called" and m["data"].get("station") == data["station_name"]
         )
+        assert isinstance(message.pop("seq"), int)  # the post's live number (docs/live.md)
         assert message == {
             "type": "ticket.called",
             "data": {"code": issued.json()["code"], "station": data["station_name"], "station_id": station},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from osbp import create_app
 from osbp.config import Config
 from osbp.extensions import socketio
+from osbp.message_queue import ResyncingRedisManager
 
 
 def test_channel_defaults_to_osbp_and_follows_the_environment(tmp_path):
@@ -27,12 +28,15 @@ def test_channel_is_given_to_the_message_queue(monkeypatch, tmp_path):
         monkeypatch, tmp_path, socketio_message_queue="redis://127.0.0.1:6379/0", socketio_channel="osbp-rusizi"
     )
     assert options["message_queue"] == "redis://127.0.0.1:6379/0"
-    assert options["channel"] == "osbp-rusizi"
+    # Redis goes through osbp/message_queue.py's manager (bounded reconnects, resync), on the configured channel.
+    assert isinstance(options["client_manager"], ResyncingRedisManager)
+    assert options["client_manager"].channel == "osbp-rusizi"
     options = _init_app_options(monkeypatch, tmp_path, socketio_message_queue="redis://127.0.0.1:6379/0")
-    assert options["channel"] == "osbp"
+    assert options["client_manager"].channel == "osbp"
 
 
 def test_no_message_queue_no_channel(monkeypatch, tmp_path):
     options = _init_app_options(monkeypatch, tmp_path)
     assert options["message_queue"] is None
     assert "channel" not in options
+    assert options["client_manager"] is None  # not a manager left by an earlier app in the process

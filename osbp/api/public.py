@@ -22,6 +22,7 @@ from osbp.errors import BadRequest, Invalid, NotFound
 from osbp.extensions import db
 from osbp.i18n import normalise_locale
 from osbp.live import operations as live
+from osbp.live import sequence
 from osbp.live.limits import retry_after_header, status_limiter
 from osbp.post.models import Post
 from osbp.web import error_response
@@ -63,12 +64,13 @@ def ticket_status(code: str):
     if normalised is None:
         raise Invalid(_("A ticket code is a letter and a number, like T-042."), code="invalid_ticket_code")
     post = _post_for_request()
+    seq = sequence.current(post.id)  # before the ticket: the kiosk's snapshot (osbp/live/sequence.py)
     ticket = live.find_ticket(post, normalised)
     if ticket is None:
         raise NotFound(_("No ticket %(code)s today.", code=normalised), code="ticket_not_found")
     locale = normalise_locale(request.args.get("lang"))
     with force_locale(locale) if locale else contextlib.nullcontext():
-        return jsonify(live.ticket_status(ticket))
+        return jsonify({**live.ticket_status(ticket), "seq": seq})
 
 
 @bp.get("/board")
@@ -185,6 +187,11 @@ def extend_openapi(document: dict) -> dict:
             },
             "documents": {"type": "array", "items": {"type": "string"}},
             "updated_at": {"type": "string", "format": "date-time"},
+            "seq": {
+                "type": "integer",
+                "description": "The post's live number, read before the state: an event carrying a number at most "
+                "this one is already in it (docs/live.md)",
+            },
         },
     }
     document["components"]["schemas"]["BoardState"] = {
@@ -228,6 +235,11 @@ def extend_openapi(document: dict) -> dict:
                 },
             },
             "at": {"type": "string", "format": "date-time"},
+            "seq": {
+                "type": "integer",
+                "description": "The post's live number, read before the state: an event carrying a number at most "
+                "this one is already in it (docs/live.md)",
+            },
         },
     }
     return document

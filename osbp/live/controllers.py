@@ -255,8 +255,12 @@ def supervisor():
 
 @bp.get("/supervisor/panel")
 def supervisor_panel():
-    """The live part of the page, fetched again when an event says something changed."""
-    return render_template("live/_supervisor_panel.html", state=_supervisor_state())
+    """The live part of the page, fetched again when an event says something changed; its live number in the
+    ``X-OSBP-Seq`` header (the supervisor view's snapshot: docs/live.md)."""
+    state = _supervisor_state()
+    response = make_response(render_template("live/_supervisor_panel.html", state=state))
+    response.headers["X-OSBP-Seq"] = str(state["seq"])
+    return response
 
 
 STATION_ACTIONS = {"open": queues.open_station, "pause": queues.pause_station, "close": queues.close_station}

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from osbp.extensions import db
 from osbp.i18n import AGENCY_KIND_LABELS, CATEGORY_LABELS, COUNTRY_NAMES, station_name, step_label
-from osbp.live import texts
+from osbp.live import sequence, texts
 from osbp.queues import operations as queues
 from osbp.queues.models import CATEGORY_LETTERS, Station, Ticket, station_step_kinds
 from osbp.queues.readmissions import open_rows as open_readmissions
@@ -307,7 +307,9 @@ def board_stations(post) -> dict[int, dict]:
 
 
 def board_state(post) -> dict:
-    return {"calls": recent_calls(post), "queues": board_queues(post), "at": utcnow().isoformat()}
+    """The board's snapshot: the last calls, the waits per counter and the post's live number (read first)."""
+    seq = sequence.current(post.id)
+    return {"calls": recent_calls(post), "queues": board_queues(post), "at": utcnow().isoformat(), "seq": seq}
 
 
 # -- the supervisors -------------------------------------------------------------------------------------------------
@@ -357,6 +359,7 @@ def supervisor_state(post, target_minutes: int) -> dict:
     agency is seated at any open station serving it (``unstaffed``: one alert each, naming those stations).
     ``queues`` lists the queues with someone waiting; ``empty_queues`` the others (shown collapsed).
     """
+    seq = sequence.current(post.id)  # before the state (osbp/live/sequence.py)
     now = utcnow()
     rows = db.session.execute(
         select(Ticket.step_kind_id, Ticket.stage, func.count(Ticket.id), func.min(Ticket.queued_at))
@@ -415,6 +418,7 @@ def supervisor_state(post, target_minutes: int) -> dict:
             }
         )
     return {
+        "seq": seq,
         "at": now,
         "target_minutes": target_minutes,
         "queues": queue_rows,

@@ -17,6 +17,7 @@ from osbp import permissions
 from osbp.audit import operations as audit
 from osbp.errors import Invalid
 from osbp.i18n import station_name
+from osbp.live import sequence
 from osbp.queues import estimator, operations, qr
 from osbp.queues.blueprint import bp
 from osbp.queues.models import PRIORITY_KINDS, TicketStatus
@@ -115,6 +116,7 @@ def leave_seat():
 
 @bp.get("/counters/<int:station_id>")
 def counter(station_id: int):
+    g.live_seq = sequence.current(current_user.post_id)  # before the state the page shows (osbp/live/sequence.py)
     station = operations.get_station(station_id, current_user.post_id)
     if permissions.seated_station_id(current_user) != station.id:
         return redirect(url_for("queues.counters"))
@@ -128,6 +130,9 @@ def counter_page(station, status: int = 200, retry: dict | None = None):
     problems by field) is ``g.counter_retry`` while the parts are rendered, for the panel to show again. The parts'
     signatures are those of the page without it, so that counter.js does not take the corrections away at once.
     """
+    seq = g.get("live_seq")
+    if seq is None:
+        seq = sequence.current(station.post_id)
     context = _counter_context(station)
     if context["ticket"] is not None:
         audit.record("crossing.viewed", user=current_user, obj=context["ticket"].crossing, station_id=station.id)
@@ -142,6 +147,7 @@ def counter_page(station, status: int = 200, retry: dict | None = None):
             "queues/counter.html",
             parts=parts,
             signatures={name: _signature(html) for name, html in plain.items()},
+            live_seq=seq,
             **context,
         ),
         status,
@@ -153,8 +159,10 @@ def counter_live(station_id: int):
     """The counter page's changing parts, for counter.js to put in place after a Socket.IO event (no reload).
 
     ``shown``: the ticket the page shows; a different one is a new view of a crossing (audited as the page is).
-    409 when the officer is no longer seated here: the page reloads and goes to the counters.
+    409 when the officer is no longer seated here: the page reloads and goes to the counters. ``seq``: the post's
+    live number, read before the parts (the counter page's snapshot: docs/live.md).
     """
+    seq = sequence.current(current_user.post_id)
     station = operations.get_station(station_id, current_user.post_id)
     if permissions.seated_station_id(current_user) != station.id:
         return {"error": {"code": "not_seated_here", "message": _("You are not seated at this counter.")}}, 409
@@ -169,6 +177,7 @@ def counter_live(station_id: int):
         "idle": ticket is None,
         "can_call": station.can_call,
         "waiting": context["queue_length"],
+        "seq": seq,
     }
 
 

@@ -272,6 +272,7 @@ def record_decision(step: Step, officer, outcome: str, reason: str | None, now) 
         {"step_id": step.id, "crossing_id": crossing.id, "outcome": outcome, "crossing_status": crossing.status},
         events.station_room(station_id),
         events.agency_room(step.agency_id),
+        post_id=crossing.post_id,
     )
     return moved
 

@@ -71,7 +71,10 @@ def record_identity(
         )
     # The partner at a joint counter sees the holder's line appear (no personal data in the event).
     events.publish(
-        "identity.recorded", {"step_id": step.id, "crossing_id": crossing.id}, events.station_room(station_id)
+        "identity.recorded",
+        {"step_id": step.id, "crossing_id": crossing.id},
+        events.station_room(station_id),
+        post_id=crossing.post_id,
     )
     # The document number itself stays out of the audit log.
     audit.record("crossing.identity_recorded", user=officer, obj=crossing, document_type=values["document_type"])

@@ -9,6 +9,7 @@
   var data = JSON.parse(document.getElementById("board-data").textContent);
   var locales = data.locales;
   var calls = data.state.calls.slice();
+  var sequence = new OsbpLive.Sequence(data.state.seq); // what the board shows (live-sync.js)
   var MAX_CALLS = 7; // the current call and the six before it
   var body = document.body;
 
@@ -261,22 +262,42 @@
     chime(recall ? 2 : 1);
   }
 
-  function refresh(withCalls) {
-    return fetch(data.state_url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+  // The board's snapshot (GET /api/v1/board): the last calls, the waits and the post's live number. One fetch at a
+  // time; asked again while one runs, it runs once more after it; still behind (the snapshot was older than an event
+  // applied meanwhile), it asks again.
+  var fetching = false;
+  var fetchAgain = false;
+  function refresh() {
+    if (fetching) {
+      fetchAgain = true;
+      return;
+    }
+    fetching = true;
+    fetch(data.state_url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         if (response.status === 401 || response.status === 403) window.location.reload(); // revoked
         if (!response.ok) throw new Error(String(response.status));
         return response.json();
       })
       .then(function (state) {
-        if (withCalls) {
-          calls = state.calls.slice(0, MAX_CALLS);
-          renderNow();
-          renderHistory();
-        }
-        renderWaits(state.queues);
+        if (!sequence.snapshot(state.seq)) return; // older than what is shown
+        calls = state.calls.slice(0, MAX_CALLS);
+        renderNow();
+        renderWaits(state.queues); // then the last calls
       })
-      .catch(function () {});
+      .catch(function () {})
+      .then(function () {
+        fetching = false;
+        if (fetchAgain || sequence.behind) {
+          fetchAgain = false;
+          setTimeout(refresh, 200);
+        }
+      });
+  }
+
+  function resync() {
+    sequence.want();
+    OsbpLive.soon(refresh);
   }
 
   var offline = document.getElementById("offline");
@@ -284,7 +305,8 @@
   socket.on("connect", function () {
     offline.hidden = true;
     body.dataset.live = "yes";
-    refresh(true); // resynchronise after a reconnection
+    sequence.want();
+    refresh(); // resynchronise after a reconnection
   });
   socket.on("disconnect", function () {
     offline.hidden = false;
@@ -293,11 +315,18 @@
   socket.on("connect_error", function () {
     offline.hidden = false;
   });
+  socket.on("resync", resync); // the message queue came back: events may have been lost
   socket.on("event", function (message) {
+    if (message.type === "session.revoked") {
+      window.location.reload();
+      return;
+    }
+    var verdict = sequence.event(message.seq);
+    if (verdict === "stale") return; // already in the snapshot shown: no second chime, no older call on top
     if (message.type === "ticket.called") called(message.data, false);
     else if (message.type === "ticket.recalled") called(message.data, true);
-    else if (message.type === "station.changed" || message.type === "station.seats_changed") refresh(false);
-    else if (message.type === "session.revoked") window.location.reload();
+    else if (message.type === "station.changed" || message.type === "station.seats_changed") refresh();
+    if (verdict === "gap") refresh(); // missed events: read the whole state again
   });
 
   // -- clock, language rotation, periodic refresh -------------------------------------------------------------
@@ -328,9 +357,7 @@
   markLineStarts(); // once the clock has its width
   setInterval(rotate, 6000);
   setInterval(tick, 10000);
-  setInterval(function () {
-    refresh(false);
-  }, data.refresh_seconds * 1000);
+  setInterval(refresh, data.refresh_seconds * 1000);
   var resizing = null;
   window.addEventListener("resize", function () {
     clearTimeout(resizing);

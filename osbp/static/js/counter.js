@@ -21,6 +21,7 @@
   var pending = null;
   var busy = false;
   var again = false;
+  var sequence = new OsbpLive.Sequence(OsbpLive.number(counter.dataset.seq)); // what the page shows (live-sync.js)
 
   body.classList.add("with-shortcuts"); // the <kbd> hints show only where the keys work
 
@@ -100,6 +101,7 @@
   }
 
   function apply(state) {
+    if (!sequence.snapshot(state.seq)) return; // older than what is shown (asked again below while behind)
     Object.keys(state.parts).forEach(function (name) {
       var part = counter.querySelector('[data-part="' + name + '"]');
       var fresh = state.parts[name];
@@ -157,7 +159,7 @@
       .catch(function () {})
       .then(function () {
         busy = false;
-        if (again) {
+        if (again || sequence.behind) {
           again = false;
           later();
         }
@@ -307,15 +309,24 @@
   socket.on("connect", function () {
     status.textContent = status.dataset.connected;
     body.dataset.live = "yes";
+    sequence.want();
     later(0); // anything missed while the socket was down
+  });
+  socket.on("resync", function () {
+    sequence.want(); // the message queue came back: events may have been lost
+    later(Math.floor(Math.random() * OsbpLive.SPREAD_MS));
   });
   socket.on("disconnect", function () {
     status.textContent = status.dataset.disconnected;
     body.dataset.live = "no";
   });
   socket.on("event", function (message) {
-    if (message.type === "session.revoked") window.location.reload();
-    else if (RELEVANT.indexOf(message.type) >= 0) later();
+    if (message.type === "session.revoked") {
+      window.location.reload();
+      return;
+    }
+    var verdict = sequence.event(message.seq);
+    if (verdict === "gap" || (verdict === "apply" && RELEVANT.indexOf(message.type) >= 0)) later();
   });
   setInterval(function () {
     later(0);

@@ -15,6 +15,8 @@
   var input = document.getElementById("code");
   var lookupError = document.getElementById("lookup-error");
   var current = null; // the ticket code shown
+  // What the status shown includes (live-sync.js); the ticket's room gets only its own events: no gaps to see.
+  var sequence = new OsbpLive.Sequence(null, { gaps: false });
   var refreshTimer = null;
 
   function $(id) {
@@ -179,6 +181,7 @@
   }
 
   function lookup(code, fromKeypad) {
+    if (fromKeypad) sequence = new OsbpLive.Sequence(null, { gaps: false }); // another ticket
     var url = data.status_url.replace("CODE", encodeURIComponent(code)) + "?lang=" + data.lang;
     var headers = { Accept: "application/json", "Accept-Language": data.lang };
     return fetch(url, { credentials: "same-origin", headers: headers })
@@ -193,6 +196,8 @@
           else fill("s-message", result.body.error.message);
           return;
         }
+        if (!fromKeypad && !sequence.snapshot(result.body.seq)) return; // older than what is shown
+        if (fromKeypad) sequence.snapshot(result.body.seq);
         render(result.body);
         show("status");
         input.value = "";
@@ -218,9 +223,18 @@
   function watch(code) {
     if (socket.connected) socket.emit("watch", { code: code });
   }
+  function resync() {
+    if (current) lookup(current, false); // events may have been missed: read the status again
+  }
   socket.on("connect", function () {
     document.body.dataset.live = "yes";
-    if (current) watch(current); // rooms are lost with a reconnection
+    if (current) {
+      watch(current); // rooms are lost with a reconnection
+      resync();
+    }
+  });
+  socket.on("resync", function () {
+    OsbpLive.soon(resync); // the message queue came back: events may have been lost
   });
   socket.on("disconnect", function () {
     document.body.dataset.live = "no";
@@ -231,6 +245,7 @@
       return;
     }
     if (!current || !message.data || message.data.code !== current) return;
+    if (sequence.event(message.seq) === "stale") return; // already in the status shown: no second chime
     if (message.type === "ticket.called" || message.type === "ticket.recalled") {
       statusScreen.classList.remove("ring");
       void statusScreen.offsetWidth;

@@ -8,6 +8,7 @@
   var status = document.getElementById("live-status");
   var pending = null;
   var busy = false;
+  var sequence = new OsbpLive.Sequence(OsbpLive.number(panel.dataset.seq)); // what the panel shows (live-sync.js)
 
   function refresh() {
     pending = null;
@@ -19,9 +20,13 @@
     fetch(panel.dataset.url, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) {
         if (response.redirected || !response.ok) throw new Error(String(response.status));
-        return response.text();
+        var seq = OsbpLive.number(response.headers.get("X-OSBP-Seq"));
+        return response.text().then(function (html) {
+          return sequence.snapshot(seq) ? html : null; // null: older than what is shown
+        });
       })
       .then(function (html) {
+        if (html === null) return;
         var empty = document.getElementById("empty-queues");
         var open = empty ? empty.open : false;
         panel.innerHTML = html; // our own template, autoescaped on the server
@@ -32,26 +37,38 @@
       .catch(function () {})
       .then(function () {
         busy = false;
+        if (sequence.behind) later();
       });
   }
 
-  function later() {
-    if (!pending) pending = setTimeout(refresh, 1000);
+  function later(ms) {
+    if (!pending) pending = setTimeout(refresh, ms === undefined ? 1000 : ms);
   }
 
   var socket = io();
   socket.on("connect", function () {
     status.textContent = status.dataset.connected;
     document.body.dataset.live = "yes";
+    sequence.want();
     later();
+  });
+  socket.on("resync", function () {
+    sequence.want(); // the message queue came back: events may have been lost
+    later(Math.floor(Math.random() * OsbpLive.SPREAD_MS));
   });
   socket.on("disconnect", function () {
     status.textContent = status.dataset.disconnected;
     document.body.dataset.live = "no";
   });
   socket.on("event", function (message) {
-    if (message.type === "session.revoked") window.location.reload();
-    else later();
+    if (message.type === "session.revoked") {
+      window.location.reload();
+      return;
+    }
+    var verdict = sequence.event(message.seq);
+    if (verdict === "gap" || (verdict === "apply" && message.type !== "sync")) later();
   });
-  setInterval(later, 20000);
+  setInterval(function () {
+    later();
+  }, 20000);
 })();
