@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "e10a5e9c0001"
-down_revision = "933b0c80fad5"
+down_revision = "e10b00000001"
 branch_labels = None
 depends_on = None
 
