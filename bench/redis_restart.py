@@ -177,7 +177,7 @@ class Hall:
             context.set_default_timeout(15000)
             self.contexts.append(context)
             page = context.new_page()
-            page.goto(f"{self.servers[name].url}/live/device/{token}")
+            page.goto(f"{self.servers[name].url}/live/device#{token}")  # the set-up page posts the token
             page.wait_for_url("**/live/board")
             page.wait_for_selector("body[data-live=yes]", state="attached")
             # The board's own timers stop (30 s refresh, clock, language rotation): a refresh that happened to fall
