@@ -23,8 +23,8 @@ def audit_group() -> None:
 def verify_command() -> None:
     """Check every audit row against the hash chain and the chain head; exit 1 naming the first bad row."""
     from osbp.audit import guard
-    from osbp.audit.status import describe
     from osbp.audit.chain import verify
+    from osbp.audit.status import describe
 
     connection = db.session.connection()
     result = verify(connection)
