@@ -54,6 +54,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     web.init_app(app)
 
     from osbp.api.blueprint import bp as api_bp
+    from osbp.audit.blueprint import bp as audit_bp
     from osbp.auth.blueprint import bp as auth_bp
     from osbp.bilateral.blueprint import bp as bilateral_bp
     from osbp.gate.blueprint import bp as gate_bp
@@ -66,6 +67,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(live_bp)
     app.register_blueprint(gate_bp)
     app.register_blueprint(bilateral_bp)
+    app.register_blueprint(audit_bp)
 
     from osbp import agencies
     from osbp.workflow import contract

@@ -184,9 +184,12 @@ def test_the_chain_verifies_after_concurrent_writers(app):
 )
 def test_the_database_refuses_to_change_or_remove_audit_rows(app, statement):
     _record_some(app, 3)
-    with app.app_context(), pytest.raises(DBAPIError, match="append-only|only moves forward"):  # noqa: PT012
-        with db.engine.begin() as connection:
-            connection.execute(statement)
+    with (
+        app.app_context(),
+        pytest.raises(DBAPIError, match="append-only|only moves forward"),
+        db.engine.begin() as connection,
+    ):
+        connection.execute(statement)
     assert len(_chain(app)) == 3
     assert _verify(app).exit_code == 0
 
