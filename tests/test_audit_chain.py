@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import traceback
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, select, text, update
@@ -327,3 +328,24 @@ def test_heads_export_each_days_last_row_and_hash(app):
     assert f"{day},3,{last.row_hash},3" in lines
     bad = app.test_cli_runner().invoke(args=["audit", "heads", "--day", "yesterday"])
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+
+
+def test_the_jbc_report_prints_each_days_chain_head(app):
+    from zoneinfo import ZoneInfo
+
+    from osbp.bilateral.pdf import render_html
+    from osbp.bilateral.report import build_report
+    from osbp.post.models import Post
+
+    _record_some(app, 3)
+    last = _row(app, 3)
+    with app.app_context():
+        post = db.session.scalar(select(Post))
+        day = last.at.astimezone(ZoneInfo(post.timezone)).date()
+        during = build_report(post, day, day, now=last.at)
+        data = build_report(post, day, day, now=last.at + timedelta(days=1))
+        html, _labels = render_html(data, "en", data_sha256="0" * 64, generated_at=last.at + timedelta(days=1))
+        db.session.remove()
+    assert during["sections"]["audit"]["heads"] == [{"date": day.isoformat(), "seq": None, "hash": None, "rows": None}]
+    assert data["sections"]["audit"]["heads"] == [{"date": day.isoformat(), "seq": 3, "hash": last.row_hash, "rows": 3}]
+    assert "Audit log chain heads" in html and last.row_hash in html

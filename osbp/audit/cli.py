@@ -40,29 +40,36 @@ def verify_command() -> None:
 
 
 @audit_group.command("heads")
-@click.option("--day", "days", multiple=True, help="A day (YYYY-MM-DD, UTC); repeat for several. Default: every day.")
+@click.option("--day", "days", multiple=True, help="A day (YYYY-MM-DD); repeat for several. Default: every day.")
+@click.option("--timezone", default="UTC", show_default=True, help="Whose days: UTC, or e.g. Africa/Kigali.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @with_appcontext
-def heads_command(days: tuple[str, ...], fmt: str) -> None:
-    """Print each day's chain head (the last sequence number and hash at the end of the UTC day) for safekeeping
-    outside the post."""
+def heads_command(days: tuple[str, ...], timezone: str, fmt: str) -> None:
+    """Print each day's chain head (the last sequence number and hash at the end of the day) for safekeeping outside
+    the post."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     from osbp.audit.heads import daily_heads, first_day, head_at_end_of
     from osbp.types import utcnow
 
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter("not a time zone name", param_hint="--timezone") from None
     session = db.session
     if days:
         try:
             wanted = sorted({date.fromisoformat(day) for day in days})
         except ValueError:
             raise click.BadParameter("days are written YYYY-MM-DD", param_hint="--day") from None
-        heads = [head_at_end_of(session, day) for day in wanted]
+        heads = [head_at_end_of(session, day, timezone) for day in wanted]
     else:
-        first = first_day(session)
-        heads = daily_heads(session, first, utcnow().date()) if first else []
+        first = first_day(session, timezone)
+        heads = daily_heads(session, first, utcnow().astimezone(zone).date(), timezone) if first else []
     db.session.rollback()
     rows = [head.as_dict() for head in heads]
     if fmt == "json":
-        click.echo(json.dumps({"timezone": "UTC", "heads": rows}, indent=2))
+        click.echo(json.dumps({"timezone": timezone, "heads": rows}, indent=2))
         return
     writer = csv.DictWriter(sys.stdout, fieldnames=["date", "seq", "hash", "rows"], lineterminator="\n")
     writer.writeheader()
