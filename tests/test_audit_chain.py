@@ -349,3 +349,20 @@ def test_the_jbc_report_prints_each_days_chain_head(app):
     assert during["sections"]["audit"]["heads"] == [{"date": day.isoformat(), "seq": None, "hash": None, "rows": None}]
     assert data["sections"]["audit"]["heads"] == [{"date": day.isoformat(), "seq": 3, "hash": last.row_hash, "rows": 3}]
     assert "Audit log chain heads" in html and last.row_hash in html
+
+
+def test_the_head_is_taken_only_by_the_commit(app):
+    """An autoflush or flush before the commit leaves the audit rows aside: the head's lock is held from the commit's
+    own flush to the commit only (no writer waits for another row lock while holding it)."""
+    _record_some(app, 1)
+    with app.app_context():
+        event = audit.record("test.late")
+        db.session.flush()
+        db.session.execute(select(User.id)).all()  # a query: autoflush
+        assert event.seq is None
+        with db.engine.connect() as other:  # another connection can still move the head on at once
+            assert other.execute(select(AuditChainHead.seq)).scalar() == 1
+        db.session.commit()
+        assert event.seq == 2
+        db.session.remove()
+    assert _verify(app).exit_code == 0

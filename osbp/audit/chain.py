@@ -6,9 +6,10 @@ removing or reordering a row breaks the chain at that row; cutting off the tail 
 (``audit_chain_head``), and the daily heads exported outside the post (``flask audit heads``, the JBC report's annex)
 pin the chain so that even a chain rebuilt from the first altered row onwards is caught.
 
-Rows are sealed when they are flushed (``seal``, a ``before_flush`` listener): one ``UPDATE audit_chain_head …
-RETURNING`` takes the head's row lock (PostgreSQL) or the database's write lock (SQLite) and hands out the sequence
-numbers, and one more ``UPDATE`` stores the new head, so writers are serialised only from their flush to their commit.
+Rows are sealed by the commit's flush (``seal``, a ``before_flush`` listener; earlier flushes keep them aside): one
+``UPDATE audit_chain_head … RETURNING`` takes the head's row lock (PostgreSQL) or the database's write lock (SQLite) and hands out the sequence
+numbers, and one more ``UPDATE`` stores the new head, so writers are serialised only from their final flush to their
+commit.
 A rollback undoes the rows and the head together: no gap.
 """
 
@@ -61,11 +62,27 @@ def row_hash(row) -> str:
     return hashlib.sha256(canonical(row)).hexdigest()
 
 
+PENDING = "osbp_audit_pending"
+SEALING = "osbp_audit_sealing"
+
+
 @event.listens_for(Session, "before_flush")
 def seal(session: Session, _flush_context, _instances) -> None:
-    """Give the audit rows about to be inserted their place in the chain (in the order they were recorded)."""
+    """Give the audit rows about to be inserted their place in the chain (in the order they were recorded).
+
+    Before the commit, a flush (an autoflush before a query, an explicit ``flush()``) leaves the audit rows out and
+    keeps them aside: the head's lock is taken only by the commit's own flush, so a writer holds it for the shortest
+    time and never waits for another row lock while holding it (no deadlock). A consequence: until the commit, the
+    transaction's own queries do not see its audit rows, and an audit row recorded inside a SAVEPOINT that is rolled
+    back is kept (nothing records inside one).
+    """
     new = [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.seq is None]
     if not new:
+        return
+    if not session.info.get(SEALING):
+        for obj in new:
+            session.expunge(obj)
+        session.info.setdefault(PENDING, []).extend(new)
         return
     new.sort(key=lambda obj: obj.__dict__.get("_audit_order", 0))
     connection = session.connection()
@@ -89,6 +106,30 @@ _STORE = "UPDATE audit_chain_head SET hash = {p} WHERE id = 1"
 
 def _sql(connection, template: str) -> str:
     return template.format(p="?" if connection.dialect.paramstyle == "qmark" else "%s")
+
+
+@event.listens_for(Session, "before_commit")
+def _seal_at_commit(session: Session) -> None:
+    """The outermost commit: put the kept audit rows back; the commit's flush seals them."""
+    if session.in_nested_transaction():
+        return
+    session.info[SEALING] = True
+    pending = session.info.pop(PENDING, [])
+    unflushed = [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.seq is None]
+    if not pending and not unflushed:
+        return
+    for obj in unflushed:
+        session.expunge(obj)
+    # Added again in recording order: the ORM inserts in the order of adding, so the ids follow the sequence too.
+    session.add_all(sorted(pending + unflushed, key=lambda obj: obj.__dict__.get("_audit_order", 0)))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction) -> None:
+    """The outermost transaction ended (committed, or rolled back: its kept audit rows go with it)."""
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
+        session.info.pop(SEALING, None)
 
 
 def _advance_head(connection, count: int) -> tuple[int, str]:
