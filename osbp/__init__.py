@@ -61,6 +61,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     from osbp.accounts.blueprint import bp as accounts_bp
     from osbp.api.blueprint import bp as api_bp
+    from osbp.audit.blueprint import bp as audit_bp
     from osbp.auth.blueprint import bp as auth_bp
     from osbp.bilateral.blueprint import bp as bilateral_bp
     from osbp.gate.blueprint import bp as gate_bp
@@ -74,6 +75,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(gate_bp)
     app.register_blueprint(bilateral_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(audit_bp)
 
     from osbp import agencies
     from osbp.workflow import contract

@@ -15,9 +15,11 @@ from osbp.extensions import db
 
 
 def init_app(app) -> None:
+    from osbp.audit.cli import audit_group
     from osbp.bilateral.cli import report_command
     from osbp.bilateral.simulate import simulate_command
 
+    app.cli.add_command(audit_group)
     app.cli.add_command(report_command)
     app.cli.add_command(simulate_command)
     app.cli.add_command(seed_demo_command)

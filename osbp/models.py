@@ -1,7 +1,8 @@
 """Import every model module so the metadata (and Alembic) sees all tables."""
 
 from osbp.agencies.immigration.models import TravellerIdentity  # noqa: F401
-from osbp.audit.models import AuditEvent  # noqa: F401
+from osbp.audit import chain  # noqa: F401  (seals audit rows into the hash chain at flush)
+from osbp.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from osbp.auth.models import ApiToken, LoginThrottle, TotpCredential, User  # noqa: F401
 from osbp.bilateral.models import BilateralReport  # noqa: F401
 from osbp.live.models import LiveSequence  # noqa: F401

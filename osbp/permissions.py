@@ -24,6 +24,12 @@ def ensure_supervisor(user) -> None:
         raise Forbidden(_("This page is for another kind of account."), code="wrong_role")
 
 
+def ensure_audit_reader(user) -> None:
+    """Supervisors (their post's events) and admins: the audit log."""
+    if not (user.is_supervisor or user.is_admin):
+        raise Forbidden(_("This page is for another kind of account."), code="wrong_role")
+
+
 def ensure_admin(user) -> None:
     """Admins only: accounts and devices (docs/security.md, who may do what). Supervisors run the hall."""
     if not user.is_admin:

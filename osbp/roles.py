@@ -118,6 +118,8 @@ ENDPOINT_ROLES: dict[str, frozenset[str]] = {
     # -- accounts: login lockouts (supervisors of the post for its officers; admins for everyone)
     "auth.lockouts": frozenset({SUPERVISOR, ADMIN}),
     "auth.unlock": frozenset({SUPERVISOR, ADMIN}),
+    # -- the audit log (read only): supervisors (their post's events) and admins
+    "audit.events": frozenset({SUPERVISOR, ADMIN}),
     # -- accounts and devices: admins only
     "accounts.admin_accounts": ADMINS,
     "accounts.disable": ADMINS,

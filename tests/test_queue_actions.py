@@ -535,6 +535,7 @@ def test_kiosk_issues_without_a_user(app):
         assert advance.rank_at == advance.queued_at - timedelta(minutes=15)
         with pytest.raises(Invalid):
             queues.issue_ticket(post, "RW-CD", "trader", channel="phone")
+        db.session.commit()  # audit rows join the hash chain at the commit (osbp/audit/chain.py)
         audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "ticket.issued"))
         assert (audit.user_id, audit.detail["channel"]) == (None, "kiosk")
         db.session.rollback()

@@ -51,6 +51,7 @@ SECTION_TITLES = {
     "outcomes": _l("Referrals, refusals and no-shows"),
     "comparison": _l("Comparison with the previous period"),
     "staffing": _l("Staffing and occupancy"),
+    "audit": _l("Audit log chain heads"),
 }
 
 TABLE_TITLES = {
@@ -74,6 +75,7 @@ TABLE_TITLES = {
     "comparison_baseline": _l("Baseline"),
     "staffing_stations": _l("Staffed hours per station"),
     "staffing_agencies": _l("Staffed and serving hours per agency"),
+    "audit_heads": _l("The audit log's last row and its hash at the end of each day"),
 }
 
 # Column headers.
@@ -361,6 +363,17 @@ def staffing(data: dict) -> list[Table]:
     ]
 
 
+def audit(data: dict) -> list[Table]:
+    section = data["sections"]["audit"]
+    return [
+        (
+            "audit_heads",
+            [DATE, _l("Last row"), _l("Rows that day"), "SHA-256"],
+            [[date.fromisoformat(h["date"]), h["seq"], h["rows"], h["hash"]] for h in section["heads"]],
+        )
+    ]
+
+
 SECTION_TABLES: dict[str, Callable[[dict], list[Table]]] = {
     "volume": volume,
     "release": release,
@@ -369,6 +382,7 @@ SECTION_TABLES: dict[str, Callable[[dict], list[Table]]] = {
     "outcomes": outcomes,
     "comparison": comparison,
     "staffing": staffing,
+    "audit": audit,
 }
 
 

@@ -107,6 +107,10 @@ INTROS = {
         "Hours each station was staffed and, per agency, the officers' seated hours against the hours spent serving "
         "(occupancy)."
     ),
+    "audit": _l(
+        "The post's audit log is a hash chain. Keep these rows: the check at the post (flask audit verify) must find the same "
+        "row numbers and hashes later, or the log was changed. An empty row is a day not over yet."
+    ),
 }
 CHARTS = {
     "volume": (("daily_volume", charts.daily_volume),),

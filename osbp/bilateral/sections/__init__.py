@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-SECTIONS = ("volume", "release", "stages", "pattern", "outcomes", "staffing", "comparison")
+SECTIONS = ("volume", "release", "stages", "pattern", "outcomes", "staffing", "comparison", "audit")
 
 
 def modules():
