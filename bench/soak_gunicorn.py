@@ -44,11 +44,11 @@ def _probe(path: str, frames: int, warmup: float, every: float) -> None:
             f"(peak {peak / 2**20:.1f}); gc objects {sum(types.values())} ({sum(baseline_types.values())} at baseline)"
         ]
         for stat in snapshot.compare_to(baseline.filter_traces(ignore), key)[:25]:
-            lines.append(
-                f"{stat.size_diff / 1024:+10.1f} KiB {stat.count_diff:+8d} blocks  {stat.traceback.format()[-1].strip()}"
-            )
-            if frames > 1:
-                lines.extend("        " + line.strip() for line in stat.traceback.format()[:-1][-2 * frames :])
+            # file:line only: traceback.format() reads the sources through linecache, which the probe would then
+            # find as its own growth (5 MiB of ``fp.readlines()`` in the first soak)
+            where = [f"{frame.filename}:{frame.lineno}" for frame in stat.traceback]
+            lines.append(f"{stat.size_diff / 1024:+10.1f} KiB {stat.count_diff:+8d} blocks  {where[-1]}")
+            lines.extend(f"        {place}" for place in where[:-1])
         lines.append("--- gc objects grown, by type")
         lines.extend(f"{diff:+8d}  {name}" for diff, name in grown if diff > 0)
         with open(f"{path}.{os.getpid()}", "a", encoding="utf-8") as out:
