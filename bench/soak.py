@@ -90,6 +90,14 @@ def parse_args(argv=None):
     parser.add_argument(
         "--tracemalloc-servers", default="B", help="which servers run the probe (default B: A's RSS stays plain)"
     )
+    for name in "ab":
+        parser.add_argument(
+            f"--env-{name}",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help=f"an environment variable of server {name.upper()} only (e.g. MALLOC_ARENA_MAX=2), to compare the two",
+        )
     parser.add_argument("--log-dir", type=Path, default=Path("/tmp/soak-logs"))  # noqa: S108
     args = parser.parse_args(argv)
     args.minutes = min(max(args.minutes, 1.0), 120.0)
@@ -207,6 +215,9 @@ class Server:
             OSBP_STATUS_RATE_PER_MINUTE="100000",  # every phone here comes from 127.0.0.1
             PYTHONPATH=str(ROOT),
         )
+        for setting in getattr(args, f"env_{name.lower()}"):
+            key, _, value = setting.partition("=")
+            self.env[key] = value
         if args.tracemalloc and name in args.tracemalloc_servers:
             self.env["OSBP_SOAK_TRACEMALLOC"] = f"{args.tracemalloc}-{name}"
         self.log_dir = args.log_dir
