@@ -521,8 +521,9 @@ class Sockets:
                 raise RuntimeError("no open packet")
             ws.send("40")
             answer = ws.recv()
-            while answer == "2":
-                ws.send("3")
+            while answer == "2" or answer.startswith("42"):  # an event of a room joined may come before the ack
+                if answer == "2":
+                    ws.send("3")
                 answer = ws.recv()
             if not answer.startswith("40"):
                 raise RuntimeError(f"refused: {answer[:60]}")
