@@ -764,6 +764,7 @@ def main(argv=None) -> int:  # noqa: C901, PLR0912, PLR0915 (one linear script)
     args = parse_args(argv)
     args.log_dir.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background (SIG_IGN)
     rng = random.Random(args.seed)
     postgres = redis = None
     servers: list[Server] = []
