@@ -34,8 +34,9 @@ class GunicornProcess:
         workers: int = 1,
         threads: int = 100,
         options: tuple[str, ...] = (),
+        port: int | None = None,
     ):
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = log_path.open("wb")

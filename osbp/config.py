@@ -54,6 +54,10 @@ class Config:
     # The interpreter's thread switch interval in a server process (osbp/wsgi.py): a thread back from the database
     # waits up to this long for a computing thread to let it run (Python's default is 5 ms; docs/performance.md).
     switch_interval_ms: float = 1.0
+    # glibc malloc arenas of a server process (osbp/memory.py): every thread that allocates gets an arena of its own,
+    # up to 8 per core, and each keeps its fragments, so a threaded server's RSS crept (the soak, docs/performance.md).
+    # 0 leaves glibc's default.
+    malloc_arena_max: int = 2
     # Bilateral report (docs/reports.md): the agreed release target, the outlier rule, the baseline to compare with.
     release_target_minutes: int = 30
     report_outlier_hours: int = 12
@@ -105,6 +109,8 @@ class Config:
             raise ConfigError("OSBP_STATUS_RATE_PER_MINUTE and OSBP_WAIT_TARGET_MINUTES must be 1 or more")
         if not 0.1 <= self.switch_interval_ms <= 100:
             raise ConfigError("OSBP_SWITCH_INTERVAL_MS must be between 0.1 and 100")
+        if not 0 <= self.malloc_arena_max <= 64:
+            raise ConfigError("OSBP_MALLOC_ARENA_MAX must be between 0 (glibc's default) and 64")
         if not self.database_url.startswith(("sqlite:", "postgresql")):
             raise ConfigError("OSBP_DATABASE_URL must be an sqlite: or postgresql:// URL")
         self._validate_queues()
