@@ -45,6 +45,11 @@ def create_app(config: Config | dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    # The Socket.IO handlers are declared before the server exists, so that every init_app registers them: a module
+    # imported after a first server was made would have put them on that server only (a second app in the process —
+    # tests, tools — would then answer no socket event).
+    from osbp import sockets  # noqa: F401
+
     # Redis pub/sub ignores database numbers: each deployment sharing a Redis server needs its own channel.
     queue_options = message_queue_options(base.socketio_message_queue, base.socketio_channel)
     socketio.init_app(
@@ -55,7 +60,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
         **queue_options,
     )
 
-    from osbp import sockets, web  # noqa: F401  (sockets registers its handlers)
+    from osbp import web
 
     web.init_app(app)
 

@@ -13,7 +13,7 @@ Public rooms never receive personal data: before a message reaches a public room
 ``PUBLIC_KEYS`` (ticket codes, station ids and names, statuses, counts, waits). Publish ticket events with
 ``post_rooms(post_id)`` (post and board) and ``ticket_room(post_id, code)`` so boards and kiosks get them.
 
-**Sequence** (``osbp/live/sequence.py``, docs/live.md "Snapshots, sequence and resync"): before the commit, ``stamp``
+**Sequence** (``osbp/sequence.py``, docs/live.md "Snapshots, sequence and resync"): before the commit, ``stamp``
 gives every post the request published events for its next number; each message then carries it,
 ``{"type", "data", "seq"}``. So that a live page sees every number of its post and can tell a missed event (a gap)
 from one it was not meant to see, the post's staff room and its board room each get ``{"type": "sync", "seq"}`` when
@@ -62,7 +62,7 @@ def stamp() -> dict[int, int]:
 
     The request's last statement (osbp/web.py), so the sequence row's lock is held only for the commit.
     """
-    from osbp.live import sequence
+    from osbp import sequence
 
     posts = g.get("osbp_pending_posts")
     numbers = sequence.advance(posts) if posts and g.get("osbp_pending_events") else {}

@@ -1,4 +1,4 @@
-"""The live sequence (osbp/live/sequence.py, osbp/events.py) and the message queue's resync (osbp/message_queue.py).
+"""The live sequence (osbp/sequence.py, osbp/events.py) and the message queue's resync (osbp/message_queue.py).
 
 - Every committed request that publishes events for a post takes the post's next number; its events carry it, and
   the post's staff and board rooms each see every number (a ``sync`` marker when no event of the request reached
@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from osbp.extensions import db, socketio
-from osbp.live.models import LiveSequence
 from osbp.message_queue import RESYNC_EVENT, RETRY_MAX_SECONDS, ResyncingRedisManager
+from osbp.sequence import LiveSequence
 from tests.test_live import device_client, through_counter_one
 
 SEQ_ATTRIBUTE = re.compile(r'data-seq="(\d+)"')

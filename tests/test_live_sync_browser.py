@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from osbp import events
 from osbp.extensions import db, socketio
-from osbp.live.models import LiveSequence
+from osbp.sequence import LiveSequence
 from tests.test_board_browser import COUNTER_PC, TV, browser, new_page, open_board  # noqa: F401 (fixtures)
 from tests.test_browser import base_url, log_in, take_seat  # noqa: F401 (fixture)
 from tests.test_live import call, issue, seat

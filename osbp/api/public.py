@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from osbp import sequence
 from osbp.api.blueprint import bp
 from osbp.api.openapi import TICKET_CODE
 from osbp.config import SUPPORTED_LOCALES
@@ -22,7 +23,6 @@ from osbp.errors import BadRequest, Invalid, NotFound
 from osbp.extensions import db
 from osbp.i18n import normalise_locale
 from osbp.live import operations as live
-from osbp.live import sequence
 from osbp.live.limits import retry_after_header, status_limiter
 from osbp.post.models import Post
 from osbp.web import error_response
@@ -64,7 +64,7 @@ def ticket_status(code: str):
     if normalised is None:
         raise Invalid(_("A ticket code is a letter and a number, like T-042."), code="invalid_ticket_code")
     post = _post_for_request()
-    seq = sequence.current(post.id)  # before the ticket: the kiosk's snapshot (osbp/live/sequence.py)
+    seq = sequence.current(post.id)  # before the ticket: the kiosk's snapshot (osbp/sequence.py)
     ticket = live.find_ticket(post, normalised)
     if ticket is None:
         raise NotFound(_("No ticket %(code)s today.", code=normalised), code="ticket_not_found")

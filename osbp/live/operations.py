@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from osbp import sequence
 from osbp.extensions import db
 from osbp.i18n import AGENCY_KIND_LABELS, CATEGORY_LABELS, COUNTRY_NAMES, station_name, step_label
-from osbp.live import sequence, texts
+from osbp.live import texts
 from osbp.queues import operations as queues
 from osbp.queues.models import CATEGORY_LETTERS, Station, Ticket, station_step_kinds
 from osbp.queues.readmissions import open_rows as open_readmissions
@@ -359,7 +360,7 @@ def supervisor_state(post, target_minutes: int) -> dict:
     agency is seated at any open station serving it (``unstaffed``: one alert each, naming those stations).
     ``queues`` lists the queues with someone waiting; ``empty_queues`` the others (shown collapsed).
     """
-    seq = sequence.current(post.id)  # before the state (osbp/live/sequence.py)
+    seq = sequence.current(post.id)  # before the state (osbp/sequence.py)
     now = utcnow()
     rows = db.session.execute(
         select(Ticket.step_kind_id, Ticket.stage, func.count(Ticket.id), func.min(Ticket.queued_at))

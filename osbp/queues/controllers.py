@@ -13,11 +13,10 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from osbp import permissions
+from osbp import permissions, sequence
 from osbp.audit import operations as audit
 from osbp.errors import Invalid
 from osbp.i18n import station_name
-from osbp.live import sequence
 from osbp.queues import estimator, operations, qr
 from osbp.queues.blueprint import bp
 from osbp.queues.models import PRIORITY_KINDS, TicketStatus
@@ -116,7 +115,7 @@ def leave_seat():
 
 @bp.get("/counters/<int:station_id>")
 def counter(station_id: int):
-    g.live_seq = sequence.current(current_user.post_id)  # before the state the page shows (osbp/live/sequence.py)
+    g.live_seq = sequence.current(current_user.post_id)  # before the state the page shows (osbp/sequence.py)
     station = operations.get_station(station_id, current_user.post_id)
     if permissions.seated_station_id(current_user) != station.id:
         return redirect(url_for("queues.counters"))

@@ -1,4 +1,4 @@
-"""The live sequence of a post: what makes a live page's snapshot and its events comparable.
+"""The live sequence of a post (its own module, below the live pages, the queues and the API that read it): what makes a live page's snapshot and its events comparable.
 
 Every committed request that publishes events for a post takes the next number (``advance``, the request's last
 statement before its commit, in ``osbp/web.py``); its events carry it (``"seq"``). A snapshot endpoint reads the
@@ -11,11 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, ForeignKey, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
 
 from osbp.extensions import db
-from osbp.live.models import LiveSequence
+
+
+class LiveSequence(db.Model):
+    """``seq`` grows by one with every committed request that published events for the post (``osbp/events.py``).
+
+    A row of its own (not a column of ``posts``): it is written as the last statement before the commit, and nothing
+    else ever locks it, so taking its row lock can never close a lock cycle with the rest of the transaction.
+    """
+
+    __tablename__ = "live_sequences"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
 
 
 def advance(post_ids: Iterable[int]) -> dict[int, int]:
