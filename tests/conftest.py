@@ -7,6 +7,7 @@ import contextlib
 import functools
 import os
 import re
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -137,16 +138,27 @@ def second_app(database_url: str, instance_path):
             db.engine.dispose()
 
 
-def reset_database() -> None:
+def reset_database(attempts: int = 5) -> None:
+    """Empty every table. On PostgreSQL a request a browser test left running (a live page's last refresh) may hold
+    locks the TRUNCATE needs in the other order: PostgreSQL then cancels one side as a deadlock, and this tries again."""
+    from sqlalchemy.exc import OperationalError
+
     from osbp.audit import guard
 
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as connection, guard.suspended(connection):  # the audit log is append-only otherwise
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
+    for attempt in range(attempts):
+        try:
+            with db.engine.begin() as connection, guard.suspended(connection):  # the audit log is append-only
+                if connection.dialect.name == "postgresql":
+                    connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                else:
+                    for table in tables:
+                        connection.execute(text(f"DELETE FROM {table}"))
+            return
+        except OperationalError as error:
+            if "deadlock detected" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture(autouse=True)
