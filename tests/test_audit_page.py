@@ -66,6 +66,16 @@ def test_an_admin_also_reads_events_of_no_post(app, login):
     assert "typed-a-password-here" in html and "someone-else" not in html
 
 
+def test_a_wrong_password_for_an_account_of_the_post_shows_to_its_supervisor(app, login):
+    from tests.conftest import csrf_from
+
+    client = app.test_client()
+    form = {"username": "rw-immigration-1", "password": "not-the-right-one", "csrf_token": csrf_from(client)}
+    assert client.post("/login", data=form).status_code == 401
+    html = login("supervisor-1").get("/audit?action=auth.login").get_data(as_text=True)
+    assert "rw-immigration-1" in html and "failed" in html
+
+
 def test_filters_and_pages(app, login):
     _record(app, browse.PAGE_SIZE + 5, action="test.many")
     _record(app, 2, action="test.other", username="cd-immigration-1")

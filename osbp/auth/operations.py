@@ -74,7 +74,11 @@ def authenticate(username: str, password: str, address: str | None = None) -> Us
         audit_denial("auth.login", "busy", username=username)
         raise
     if not ok or not user.active:
-        audit.record("auth.login", "failed", username=username, user=user if ok else None)
+        # a known account's failures show on its post's audit page; an unknown username (maybe a password typed in
+        # the wrong field) only on the admins'
+        audit.record(
+            "auth.login", "failed", username=username, user=user if ok else None, post=user.post if user else None
+        )
         return None
     throttle.refund(address_key)
     throttle.forget(account_key)
