@@ -219,10 +219,19 @@ def test_a_long_document_number_overflows_into_the_optional_data(fmt):
         ("\n".join([TD3_SPECIMEN[0] + "<", TD3_SPECIMEN[1]]), "mrz_line_length"),
         ("\n".join([TD1_SPECIMEN[0], TD1_SPECIMEN[1], TD1_SPECIMEN[2] + "<"]), "mrz_line_length"),
         ("\n".join([TD2_SPECIMEN[0], TD3_SPECIMEN[1]]), "mrz_line_length"),
+        ("\n".join(TD1_SPECIMEN[:2]), "mrz_line_count"),
+        ("\n".join(TD3_SPECIMEN + [TD3_SPECIMEN[1]]), "mrz_line_count"),
     ],
 )
 def test_wrong_line_count_or_length_raises(text, code):
     raises(text, code, "mrz")
+
+
+def test_the_line_count_message_says_what_the_width_needs():
+    error = raises("\n".join(TD1_SPECIMEN[:2]), "mrz_line_count", "mrz")
+    assert error.message == (
+        "The machine-readable zone has 2 lines of 30 characters; a document with lines of 30 characters has 3."
+    )
 
 
 def test_the_line_length_message_names_the_line():
@@ -346,6 +355,9 @@ def test_a_birth_date_with_unknown_parts_keeps_the_year_and_is_partial(text, yea
     assert (mrz.birth_date, mrz.birth_year, mrz.birth_date_text) == (None, year, text)
     assert mrz.birth_date_partial and mrz.failures == ()
     assert parse_mrz("\n".join(lines), today=date(2026, 11, 30)).birth_year == (1926 if text == "2612<<" else year)
+    if text == "<<<<<<":  # an unknown date of birth: its check digit may be < as well as 0
+        assert lines[1][19] == "0"
+        assert parse_mrz(replace(lines, 1, 19, "<"), today=TODAY).failures == ()
 
 
 def test_a_name_filling_its_field_is_truncated():

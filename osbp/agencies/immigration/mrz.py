@@ -11,7 +11,8 @@ Pure: no database, no request. ``parse_mrz(text, today=…)`` reads what a keybo
   ``MrzError`` naming the field. Nothing is corrected: a letter in a date or check-digit position (the O of an
   OCR'd 0 included) is an error, whose message points at the O/0 confusion.
 - Check digits (7-3-1 weights; digits count their value, A–Z 10–35, ``<`` 0; sum mod 10): document number, date of
-  birth, date of expiry, the personal number of TD3 (``<``-filled: its check digit may be ``<`` or 0) and the
+  birth, date of expiry, the personal number of TD3 (``<``-filled: its check digit may be ``<`` or 0, as may an
+  all-``<`` date of birth's) and the
   composite one (TD1, TD2, TD3; visas have none). A wrong check digit does not raise: it is listed in the result's
   ``failures`` (field, expected, found) so the caller can ask for an override with a reason; ``strict=True`` raises
   the first one instead.
@@ -230,6 +231,19 @@ def split_lines(text: str) -> list[str]:
 
 
 def detect_format(lines: list[str]) -> str:
+    widths = {30: 3, 36: 2, 44: 2}
+    if len(lines[0]) in widths and widths[len(lines[0])] != len(lines):
+        raise MrzError(
+            "mrz_line_count",
+            "mrz",
+            _l(
+                "The machine-readable zone has %(count)d lines of %(length)d characters; a document with lines of "
+                "%(length)d characters has %(expected)d.",
+                count=len(lines),
+                length=len(lines[0]),
+                expected=widths[len(lines[0])],
+            ),
+        )
     expected = 30 if len(lines) == 3 else (44 if len(lines[0]) == 44 else 36)
     for number, line in enumerate(lines, start=1):
         if len(line) != expected:
@@ -415,7 +429,7 @@ def parse_mrz(text: str, *, today: date, strict: bool = False) -> Mrz:
         number, number_check = number + overflow[:-1], overflow[-1]
         optional = optional[len(overflow) + 1 :]
     _verify(failures, "document_number", number, number_check)
-    _verify(failures, "birth_date", raw["birth_date"], raw["birth_date_check"])
+    _verify(failures, "birth_date", raw["birth_date"], raw["birth_date_check"], filler_allowed=True)
     _verify(failures, "expiry_date", raw["expiry_date"], raw["expiry_date_check"])
     if fmt == TD3:
         _verify(failures, "optional_data", raw["optional_data"], raw["optional_data_check"], filler_allowed=True)
