@@ -58,6 +58,7 @@ DOCUMENT_TYPE_LABELS = {
     "cepgl_pass": _l("CEPGL pass"),
     "laissez_passer": _l("Laissez-passer"),
     "emergency_travel_document": _l("Emergency travel document"),
+    "jeton": _l("Border-resident token (jeton)"),
 }
 COUNTRY_NAMES = {"RW": _l("Rwanda"), "CD": _l("DR Congo")}
 

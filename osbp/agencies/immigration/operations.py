@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from osbp import events
-from osbp.agencies.immigration import countries
+from osbp.agencies.immigration import countries, documents
 from osbp.agencies.immigration.models import TravellerIdentity
 from osbp.audit import operations as audit
 from osbp.errors import Forbidden, Invalid
@@ -21,7 +21,7 @@ from osbp.workflow import operations as workflow
 from osbp.workflow.models import Crossing, Step, StepStatus
 
 KIND = "immigration"
-DOCUMENT_TYPES = ("passport", "national_id", "cepgl_pass", "laissez_passer", "emergency_travel_document")
+DOCUMENT_TYPES = documents.CODES  # the types of document_types.toml, in its order
 IDENTITY_FIELDS = ("holder_name", "nationality", "document_type", "document_number", "birth_date")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9<-]{3,32}$")
