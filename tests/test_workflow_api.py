@@ -235,3 +235,26 @@ def test_openapi_document_lists_the_public_interface(client):
         "/steps/{step_id}/decision",
     ):
         assert path in document["paths"]
+
+
+def test_every_document_type_can_be_recorded(api, station_id):
+    """The longest code (emergency_travel_document, 25 characters) was a 500 on PostgreSQL: the column held 16."""
+    from osbp.agencies.immigration.operations import DOCUMENT_TYPES
+
+    desk = api("supervisor-1")
+    c1 = station_id("C1")
+    rw_imm = _seat(api("rw-immigration-1"), c1)
+    for document_type in DOCUMENT_TYPES:
+        _issue(desk, category="traveller")
+        step_id = rw_imm.post(f"/api/v1/stations/{c1}/call-next").json["steps_here"][0]["id"]
+        body = {
+            "holder_name": "Anna Maria Eriksson",
+            "nationality": "RWA",
+            "document_type": document_type,
+            "document_number": "L898902C3",
+            "birth_date": "1974-08-12",
+        }
+        response = rw_imm.post(f"/api/v1/steps/{step_id}/identity", json=body)
+        assert response.status_code == 200, (document_type, response.status_code)
+        assert response.json["holder"]["document_type"] == document_type
+        _decide(rw_imm, step_id, outcome="refused", reason="test")

@@ -28,6 +28,6 @@ class TravellerIdentity(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     holder_name: Mapped[str] = mapped_column(String(120))
     nationality: Mapped[str] = mapped_column(String(3))
-    document_type: Mapped[str] = mapped_column(String(16))
+    document_type: Mapped[str] = mapped_column(String(32))  # the longest code: emergency_travel_document (25)
     document_number: Mapped[str] = mapped_column(String(32))
     birth_date: Mapped[date | None] = mapped_column(Date)
