@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import ssl
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -154,8 +155,8 @@ class Config:
             client_id, sep, secret = credentials.partition(":")
             if credentials and not (client_id and sep and secret):
                 raise ConfigError(f"{name}_CREDENTIALS must be client_id:secret")
-            if ca_bundle and not Path(ca_bundle).is_file():
-                raise ConfigError(f"{name}_CA_BUNDLE must be the path of a CA bundle file")
+            if ca_bundle and not _ca_bundle_ok(ca_bundle):
+                raise ConfigError(f"{name}_CA_BUNDLE must be the path of a readable PEM file of CA certificates")
 
     def _validate_login(self) -> None:
         if self.login_attempts_per_minute < 1 or self.login_attempts_per_address_per_minute < 1:
@@ -231,6 +232,14 @@ def _gateway_url_ok(url: str) -> bool:
     if not parts.hostname or parts.username or parts.password or parts.query or parts.fragment:
         return False
     return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1"))
+
+
+def _ca_bundle_ok(path: str) -> bool:
+    try:
+        ssl.create_default_context(cafile=path)
+    except (OSError, ValueError):  # missing, unreadable, or no certificate in it (ssl.SSLError is an OSError)
+        return False
+    return True
 
 
 def _flag(value: str) -> bool:

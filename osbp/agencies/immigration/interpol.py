@@ -154,8 +154,12 @@ class HttpAlertCheck:
         self._authorization = "Basic " + base64.b64encode(credentials.encode()).decode("ascii")
         self._tls = None
         if self._https:
-            self._tls = ssl.create_default_context(cafile=ca_bundle or None)
-            self._tls.minimum_version = ssl.TLSVersion.TLSv1_2
+            try:
+                self._tls = ssl.create_default_context(cafile=ca_bundle or None)
+            except (OSError, ValueError):  # the bundle went missing or bad since start-up (Config.validate reads it)
+                logger.error("interpol gateway of %s: the CA bundle cannot be read; checks are unavailable", country)
+            else:
+                self._tls.minimum_version = ssl.TLSVersion.TLSv1_2
 
     def __repr__(self) -> str:  # never the credentials
         return f"HttpAlertCheck(country={self.country!r}, host={self._host!r})"
@@ -201,6 +205,8 @@ class HttpAlertCheck:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise _Expired
+        if self._https and self._tls is None:
+            raise ssl.SSLError("no TLS context")
         if self._https:
             connection = http.client.HTTPSConnection(self._host, self._port, timeout=remaining, context=self._tls)
         else:
