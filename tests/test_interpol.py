@@ -72,7 +72,7 @@ class Gateway:
         if tls is not None:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/ncb/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def close(self):
@@ -251,7 +251,7 @@ def test_a_result_is_consistent():
 
 @pytest.fixture
 def tls_gateway(tmp_path):
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server = Gateway(scheme="https", tls=context)
@@ -272,7 +272,7 @@ def test_the_ca_bundle_is_trusted(tls_gateway):
     assert server.requests[0]["headers"]["Authorization"].startswith("Basic ")
 
 
-def _self_signed(tmp_path):
+def self_signed_certificate(tmp_path):
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -371,7 +371,7 @@ def test_settings_at_their_limits_are_accepted():
 
 
 def test_the_settings_are_read_from_the_environment(tmp_path):
-    bundle, _ = _self_signed(tmp_path)
+    bundle, _ = self_signed_certificate(tmp_path)
     config = Config.from_env(
         str(tmp_path),
         {
