@@ -57,6 +57,14 @@ class Gateway:
                 if status == "slow":
                     gateway.release.wait(10)  # past any budget of the tests; released at teardown
                     status, answer = 200, {"hits": []}
+                if status == "drip":  # a header line now and then: each read is quick, the whole answer is not
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    for n in range(50):
+                        if gateway.release.wait(0.1):
+                            return
+                        self.wfile.write(b"X-Drip-%d: 1\r\n" % n)
+                        self.wfile.flush()
+                    status, answer = 200, {"hits": []}
                 raw = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -141,6 +149,21 @@ def test_a_slow_gateway_is_unavailable_timeout_and_not_asked_again(gateway):
     result = _check(gateway, interpol_timeout_seconds=0.3, interpol_retries=3)
     assert (result.status, result.reason, result.hits) == ("unavailable", "timeout", ())
     assert len(gateway.requests) == 1  # the budget was spent: no retry
+
+
+def test_a_dripping_gateway_is_cut_at_the_budget(gateway):
+    """Every read gets bytes before the socket timeout: only the budget of the whole check ends it."""
+    gateway.answers = [("drip", None)]
+    result = _check(gateway, interpol_timeout_seconds=0.5, interpol_retries=0)
+    assert (result.status, result.reason) == ("unavailable", "timeout")
+
+
+def test_a_gateway_that_never_answers_the_tls_handshake_is_a_timeout():
+    with socket.socket() as listener:  # the kernel accepts the connection; nobody ever speaks TLS on it
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        result = adapter_for("RW", _config(f"https://127.0.0.1:{listener.getsockname()[1]}")).check(QUERY)
+    assert (result.status, result.reason) == ("unavailable", "timeout")
 
 
 def test_a_server_error_is_tried_once_more_then_unavailable(gateway):

@@ -211,13 +211,15 @@ class HttpAlertCheck:
             connection = http.client.HTTPSConnection(self._host, self._port, timeout=remaining, context=self._tls)
         else:
             connection = http.client.HTTPConnection(self._host, self._port, timeout=remaining)
-        watchdog = None
+        watchdog = raw = None
         expired = threading.Event()
         try:
-            connection.connect()
-            watchdog = threading.Timer(max(deadline - time.monotonic(), 0), _cut, (connection.sock, expired))
+            # Connected by hand so the watchdog holds the socket before the TLS handshake: it bounds that too.
+            raw = socket.create_connection((connection.host, connection.port), timeout=remaining)
+            watchdog = threading.Timer(max(deadline - time.monotonic(), 0), _cut, (raw, expired))
             watchdog.daemon = True
             watchdog.start()
+            connection.sock = self._tls.wrap_socket(raw, server_hostname=self._host) if self._https else raw
             connection.request(
                 "POST",
                 self._path,
@@ -242,6 +244,8 @@ class HttpAlertCheck:
             if watchdog is not None:
                 watchdog.cancel()
             connection.close()
+            if raw is not None:
+                raw.close()
 
 
 class _Expired(Exception):
