@@ -227,6 +227,15 @@ def test_a_refused_connection_is_unavailable_connection():
     assert (result.status, result.reason) == ("unavailable", "connection")
 
 
+def test_an_unexpected_client_failure_is_unavailable_not_raised(gateway, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("surprise")
+
+    monkeypatch.setattr(interpol.socket, "create_connection", broken)
+    result = _check(gateway)
+    assert (result.status, result.reason) == ("unavailable", "connection")
+
+
 @pytest.mark.parametrize("country", ["RW", "CD"])
 def test_a_country_without_a_gateway_is_unavailable_not_configured(country):
     adapter = adapter_for(country, BASE)

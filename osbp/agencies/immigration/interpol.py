@@ -180,6 +180,10 @@ class HttpAlertCheck:
             except (OSError, http.client.HTTPException):
                 reason = "connection"
                 continue
+            except Exception as error:  # anything else the client raises is still unavailable, never a pass
+                logger.warning("interpol check country=%s request=%s failed: %s", self.country, request_id, type(error))
+                reason = "connection"
+                break
             if status >= 500:
                 reason = "http_error"
                 continue
