@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import ssl
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 (refused in production by validate())
 SUPPORTED_LOCALES = ("en", "fr", "rw", "sw")
 PRIORITY_KINDS = ("elderly", "pregnant", "disabled", "with_infant")
 NO_SHOW_POLICIES = ("requeue", "cancel")
+INTERPOL_COUNTRIES = ("rw", "cd")
 
 
 class ConfigError(RuntimeError):
@@ -64,6 +67,18 @@ class Config:
     release_baseline_hours: float | None = 3.38
     release_baseline_date: str = "2016"
     release_baseline_source: str = "Customs and immigration clearance time, Rusizi/Ruzizi, 2016"
+    # INTERPOL I-24/7 checks through each country's NCB gateway (docs/agencies.md): the gateway's https base URL,
+    # its credentials as client_id:secret (sent as HTTP Basic; never logged), a CA bundle file (empty: the system's).
+    # A country without URL and credentials has no checks: every check is unavailable (not_configured).
+    interpol_rw_url: str = ""
+    interpol_rw_credentials: str = field(default="", repr=False)
+    interpol_rw_ca_bundle: str = ""
+    interpol_cd_url: str = ""
+    interpol_cd_credentials: str = field(default="", repr=False)
+    interpol_cd_ca_bundle: str = ""
+    interpol_timeout_seconds: float = 2.0  # the whole check, retries included
+    interpol_retries: int = 1  # more attempts after a connection error or a 5xx, within the time budget
+    interpol_clear_when_unavailable: bool = False  # may an officer clear when the check is unavailable
     extra: dict = field(default_factory=dict)
 
     @property
@@ -119,6 +134,29 @@ class Config:
             raise ConfigError("OSBP_RELEASE_TARGET_MINUTES must be 1–1440 and OSBP_REPORT_OUTLIER_HOURS 1–72")
         if self.release_baseline_hours is not None and not 0 < self.release_baseline_hours < 1000:
             raise ConfigError("OSBP_RELEASE_BASELINE_HOURS must be a positive number of hours (or empty for none)")
+        self._validate_interpol()
+
+    def _validate_interpol(self) -> None:
+        if not 0.1 <= self.interpol_timeout_seconds <= 10:
+            raise ConfigError("OSBP_INTERPOL_TIMEOUT_SECONDS must be between 0.1 and 10")
+        if self.interpol_retries < 0:
+            raise ConfigError("OSBP_INTERPOL_RETRIES must be 0 or more (the time budget bounds them)")
+        for country in INTERPOL_COUNTRIES:
+            name = f"OSBP_INTERPOL_{country.upper()}"
+            url = getattr(self, f"interpol_{country}_url")
+            credentials = getattr(self, f"interpol_{country}_credentials")
+            ca_bundle = getattr(self, f"interpol_{country}_ca_bundle")
+            if bool(url) != bool(credentials):
+                raise ConfigError(f"{name}_URL and {name}_CREDENTIALS are set together (or neither)")
+            if url and not _gateway_url_ok(url):
+                raise ConfigError(
+                    f"{name}_URL must be an https:// URL without user or password (http only on 127.0.0.1/localhost)"
+                )
+            client_id, sep, secret = credentials.partition(":")
+            if credentials and not (client_id and sep and secret):
+                raise ConfigError(f"{name}_CREDENTIALS must be client_id:secret")
+            if ca_bundle and not _ca_bundle_ok(ca_bundle):
+                raise ConfigError(f"{name}_CA_BUNDLE must be the path of a readable PEM file of CA certificates")
 
     def _validate_login(self) -> None:
         if self.login_attempts_per_minute < 1 or self.login_attempts_per_address_per_minute < 1:
@@ -185,6 +223,25 @@ def _parse_boosts(value: str) -> dict:
     return boosts
 
 
+def _gateway_url_ok(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        return False
+    if not parts.hostname or parts.username or parts.password or parts.query or parts.fragment:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1"))
+
+
+def _ca_bundle_ok(path: str) -> bool:
+    try:
+        ssl.create_default_context(cafile=path)
+    except (OSError, ValueError):  # missing, unreadable, or no certificate in it (ssl.SSLError is an OSError)
+        return False
+    return True
+
+
 def _flag(value: str) -> bool:
     """``true``/``1``/``yes``/``on`` or ``false``/``0``/``no``/``off`` (any case)."""
     text = value.strip().lower()
@@ -206,7 +263,12 @@ def _optional_float(value: str) -> float | None:
 
 
 # How a variable's text becomes a field's value, when not by the type of the field's default (int, float, str).
-_PARSERS = {"priority_boosts": _parse_boosts, "release_baseline_hours": _optional_float, "totp_required": _flag}
+_PARSERS = {
+    "priority_boosts": _parse_boosts,
+    "release_baseline_hours": _optional_float,
+    "totp_required": _flag,
+    "interpol_clear_when_unavailable": _flag,
+}
 # Variables that, set but empty, count as unset (the other empty ones are read as they are, and validated).
 _EMPTY_MEANS_UNSET = frozenset({"secret_key", "database_url", "socketio_channel"})
 

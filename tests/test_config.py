@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from osbp.config import DEFAULT_SECRET_KEY, Config
+from tests.test_interpol import self_signed_certificate
 
 
 def test_unset_variables_keep_the_dataclass_defaults(tmp_path):
@@ -16,6 +17,7 @@ def test_unset_variables_keep_the_dataclass_defaults(tmp_path):
 
 
 def test_every_field_is_read_from_its_variable(tmp_path):
+    ca_bundle = str(self_signed_certificate(tmp_path)[0])  # a CA bundle of one certificate
     environ = {
         "OSBP_ENV": "testing",
         "OSBP_SECRET_KEY": "s" * 40,
@@ -32,6 +34,14 @@ def test_every_field_is_read_from_its_variable(tmp_path):
         "OSBP_RELEASE_BASELINE_DATE": "2019",
         "OSBP_RELEASE_BASELINE_SOURCE": "Time release study, 2019",
         "OSBP_TOTP_REQUIRED": "false",
+        "OSBP_INTERPOL_RW_URL": "https://ncb.example.rw/i247",
+        "OSBP_INTERPOL_RW_CREDENTIALS": "osbp-rusizi:secret",
+        "OSBP_INTERPOL_RW_CA_BUNDLE": ca_bundle,
+        "OSBP_INTERPOL_CD_URL": "https://ncb.example.cd/i247",
+        "OSBP_INTERPOL_CD_CREDENTIALS": "osbp-ruzizi:secret",
+        "OSBP_INTERPOL_CD_CA_BUNDLE": ca_bundle,
+        "OSBP_INTERPOL_TIMEOUT_SECONDS": "1.5",
+        "OSBP_INTERPOL_CLEAR_WHEN_UNAVAILABLE": "true",
     }
     whole = [f.name for f in fields(Config) if type(f.default) is int]
     environ |= {f"OSBP_{name.upper()}": str(40 + n) for n, name in enumerate(whole)}
