@@ -14,6 +14,12 @@ class DomainError(Exception):
             self.code = code
         self.detail = detail
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the refusal carries: Retry-After when it says when to try again (``retry_after`` seconds)."""
+        if "retry_after" in self.detail:
+            return {"Retry-After": str(self.detail["retry_after"])}
+        return {}
+
 
 class BadRequest(DomainError):
     status = 400
@@ -44,3 +50,11 @@ class Invalid(DomainError):
 
     status = 422
     code = "invalid"
+
+
+class TooManyRequests(DomainError):
+    """Refused for now: too many attempts, or the server is busy. ``retry_after`` (seconds), when given, becomes the
+    Retry-After header (``headers``)."""
+
+    status = 429
+    code = "too_many_attempts"

@@ -210,7 +210,8 @@ def _domain_error(error: DomainError):
         audit.record(
             "authorization.denied", "denied", user=user, code=error.code, path=request.path, method=request.method
         )
-    return error_response(error.status, error.code, error.message)
+    body, status = error_response(error.status, error.code, error.message)
+    return body, status, error.headers()
 
 
 def _csrf_error(error: CSRFError):

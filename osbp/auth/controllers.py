@@ -28,8 +28,7 @@ def login():
         user = operations.authenticate(username, request.form.get("password", ""), request.remote_addr)
     except DomainError as error:
         page = render_template("auth/login.html", error=error.message, username=username)
-        headers = {"Retry-After": str(error.detail["retry_after"])} if "retry_after" in error.detail else {}
-        return page, error.status, headers
+        return page, error.status, error.headers()
     if user is None:
         error = _("Wrong username or password.")
         return render_template("auth/login.html", error=error, username=username), 401
@@ -54,7 +53,7 @@ def login_code():
     try:
         totp.verify_login_code(user, request.form.get("code", ""))
     except DomainError as error:  # rendered, not raised: the counted try and its audit row are committed
-        return render_template("auth/login_code.html", error=error.message), error.status
+        return render_template("auth/login_code.html", error=error.message), error.status, error.headers()
     return redirect(sessions.start(user, next_target, session.get("locale")))
 
 

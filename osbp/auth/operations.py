@@ -19,14 +19,13 @@ from osbp.auth import throttle
 from osbp.auth.models import ApiToken, LoginThrottle, User
 from osbp.auth.passwords import ServerBusy, hash_password, verify_password
 from osbp.config import SUPPORTED_LOCALES
-from osbp.errors import Conflict, Forbidden, Invalid, NotFound
+from osbp.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from osbp.extensions import db
 from osbp.types import utcnow
 
 
-class LoginThrottled(Conflict):
-    status = 429
-    code = "too_many_attempts"
+class LoginThrottled(TooManyRequests):
+    pass
 
 
 WINDOW_SECONDS = 60  # the login limits count failures per minute

@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
-from osbp.errors import DomainError, Invalid
+from osbp.errors import Invalid, TooManyRequests
 
 # 46 MiB, one pass, one lane: the OWASP argon2id minimum.
 HASHER = PasswordHasher(time_cost=1, memory_cost=47104, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
@@ -35,10 +35,9 @@ _LOCAL_LIST = Path(__file__).with_name("common_passwords.txt")
 _DUMMY_HASH = HASHER.hash("osbp-dummy-password-for-timing")
 
 
-class ServerBusy(DomainError):
+class ServerBusy(TooManyRequests):
     """Every password-hashing slot stayed taken for the whole wait."""
 
-    status = 429
     code = "server_busy"
 
 

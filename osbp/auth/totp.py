@@ -24,7 +24,7 @@ from sqlalchemy import case, or_, update
 
 from osbp.audit import operations as audit
 from osbp.auth.models import TotpCredential, User
-from osbp.errors import Conflict, DomainError, Invalid
+from osbp.errors import Conflict, DomainError, Invalid, TooManyRequests
 from osbp.extensions import db
 from osbp.types import utcnow
 
@@ -39,9 +39,8 @@ class WrongCode(DomainError):
     code = "wrong_code"
 
 
-class CodeThrottled(DomainError):
-    status = 429
-    code = "too_many_attempts"
+class CodeThrottled(TooManyRequests):
+    pass
 
 
 def _fernet() -> Fernet:
