@@ -6,15 +6,26 @@ FLASK := $(BIN)/flask --app osbp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations vendor lint format messages clean audit
+.PHONY: run test install install-dev translations vendor lint format messages clean audit
 
-$(BIN)/activate: requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
+# Two stamps: what running needs (requirements.txt, for `make run`) and the development tools on top (pytest, ruff,
+# Playwright… for `make test`). A first `make run` installs no test tool.
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+
+$(RUNTIME): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
 
-install: $(BIN)/activate translations vendor
+$(DEV): $(RUNTIME) requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(RUNTIME) translations vendor
+
+install-dev: $(DEV) translations vendor
 
 # Browser assets from npm (package-lock.json pins them): the Socket.IO client, served from /static/vendor/.
 VENDOR := osbp/static/vendor
@@ -28,7 +39,7 @@ $(VENDOR)/socket.io.min.js: node_modules/.installed
 	mkdir -p $(VENDOR)
 	cp node_modules/socket.io-client/dist/socket.io.min.js node_modules/socket.io-client/dist/socket.io.min.js.map $(VENDOR)/
 
-translations: $(BIN)/activate
+translations: $(RUNTIME)
 	$(BIN)/pybabel compile -d translations -D messages
 
 run: install
@@ -37,7 +48,7 @@ run: install
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # SQLite always; PostgreSQL too when OSBP_TEST_DATABASE_URL is set (CI sets it). Then lint and the catalog check.
-test: install
+test: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	OSBP_TEST_DATABASE_URL= $(BIN)/python -m pytest -q
@@ -47,7 +58,7 @@ test: install
 	fi
 
 # Extract strings and merge them into every catalog (fr, rw, sw: translate, then `make translations`).
-messages: $(BIN)/activate
+messages: $(RUNTIME)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o translations/messages.pot --no-location --sort-output --project osbp --version 0.1.0 \
 	  --copyright-holder "osbp contributors" .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --ignore-pot-creation-date
@@ -60,11 +71,11 @@ audit:
 	.venv-audit/bin/pip install --quiet pip-audit==$(PIP_AUDIT_VERSION)
 	.venv-audit/bin/pip-audit --strict -r requirements.txt -r requirements-dev.txt
 
-lint:
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format:
+format: $(DEV)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
